@@ -1,0 +1,103 @@
+package bitops
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+)
+
+// Kernels is one complete implementation of the bit kernels (generic Go,
+// AVX2, AVX-512, NEON). Callers hold a *Kernels per instance (an engine, a
+// trainer, a benchmark) instead of reading a global, so one process can
+// compare implementations and tests need no global state.
+//
+// The exported methods check every length and shape and return an error;
+// the function fields below are only ever called with checked arguments.
+type Kernels struct {
+	// Name is the set's registry name: "generic", "avx2", "avx512" or "neon".
+	Name string
+	prio int
+
+	// andGemm: dst[i*n+j] = 2*popcount(s_i AND w_j) - popcount(s_i) for
+	// m activation rows s and n weight rows w of `words` words each.
+	andGemm func(dst []int32, s []uint64, m int, w []uint64, n, words int)
+	// xnorGemm: dst[i*n+j] = bits - 2*popcount(a_i XOR w_j).
+	xnorGemm func(dst []int32, a []uint64, m int, w []uint64, n, words, bits int)
+	// popcount of a whole slice.
+	popcount func(x []uint64) int
+}
+
+// Generic is the pure-Go kernel set. It is compiled on every platform and is
+// the reference every other set is tested against.
+var Generic = &Kernels{
+	Name:     "generic",
+	prio:     0,
+	andGemm:  andGemmGeneric,
+	xnorGemm: xnorGemmGeneric,
+	popcount: popcountGeneric,
+}
+
+// registry is appended to only from init functions and read-only afterwards.
+var registry = []*Kernels{Generic}
+
+func register(k *Kernels) {
+	registry = append(registry, k)
+	sort.SliceStable(registry, func(i, j int) bool { return registry[i].prio > registry[j].prio })
+}
+
+// Available lists the kernel sets usable on this CPU, best first.
+func Available() []*Kernels {
+	out := make([]*Kernels, len(registry))
+	copy(out, registry)
+	return out
+}
+
+// Best returns the fastest kernel set usable on this CPU.
+func Best() *Kernels { return registry[0] }
+
+// KnownNames lists every kernel set name bsnn has on any platform.
+var KnownNames = []string{"generic", "avx2", "avx512", "neon"}
+
+// Lookup returns the kernel set with the given name. An empty name or "best"
+// gives Best(). A name that exists on other CPUs but not this one, or an
+// unknown name, is an error that lists what is available.
+func Lookup(name string) (*Kernels, error) {
+	if name == "" || name == "best" {
+		return Best(), nil
+	}
+	for _, k := range registry {
+		if k.Name == name {
+			return k, nil
+		}
+	}
+	var avail []string
+	for _, k := range registry {
+		avail = append(avail, k.Name)
+	}
+	for _, n := range KnownNames {
+		if n == name {
+			return nil, fmt.Errorf("bitops: kernel set %q is not available on this CPU or build (available: %s)", name, strings.Join(avail, ", "))
+		}
+	}
+	return nil, fmt.Errorf("bitops: unknown kernel set %q (known: %s; available here: %s)", name, strings.Join(KnownNames, ", "), strings.Join(avail, ", "))
+}
+
+// EnvVar names the environment variable that selects a kernel set.
+const EnvVar = "BSNN_KERNELS"
+
+// FromEnv returns the set named by $BSNN_KERNELS, or Best() when it is unset.
+func FromEnv() (*Kernels, error) {
+	return Lookup(os.Getenv(EnvVar))
+}
+
+// Select resolves a -kernels flag value: a non-empty flag wins over
+// $BSNN_KERNELS, which wins over Best().
+func Select(flag string) (*Kernels, error) {
+	if flag != "" {
+		return Lookup(flag)
+	}
+	return FromEnv()
+}
+
+func (k *Kernels) String() string { return k.Name }
