@@ -11,44 +11,51 @@
 // C×1×1) at every time step t = 0..T-1. The last layer is a Readout and its
 // output is the model's logits.
 //
-// # Semantics (per sample, per time step t; all arithmetic float32)
+// # Semantics (per sample, per time step t)
 //
-// Every floating-point expression below is evaluated exactly as written, in
-// the order written, with a rounding to float32 after every operation (no
-// fused multiply-add: Go code writes float32(a*b)+c). This is what makes the
-// fast runtime, the float reference and the trainer agree bit for bit on
-// spikes.
+// Tensors are float32. Two rules make the fast runtime, the float reference,
+// the trainer and a float64 PyTorch mirror agree bit for bit on spikes:
+//
+//   - Every reduction (a conv or linear accumulator, a mean, a pooling sum,
+//     the readout) accumulates in float64 and is rounded to float32 once, at
+//     the end (after the division, for means). Products of two float32 values
+//     are exact in float64, so the result hardly depends on summation order.
+//   - Every element-wise expression is evaluated in float32 exactly as
+//     written, rounding after every operation (no fused multiply-add: Go code
+//     writes float32(a*b)+c).
+//
+// Layers:
 //
 //   - Conv2D: acc[o,y,x] = Σ_{c,ky,kx} in[c, y·S−P+ky, x·S−P+kx]·w[o,c,ky,kx]
 //     (out-of-range input is 0), then out = float32(acc·Scale[o]) + Bias[o].
 //     Binary: w ∈ {−1,+1} from Bits, in ∈ {0,1} spikes, acc is an exact
-//     integer. Float32/Int8: acc is summed in float32 in the order c, ky, kx
-//     (c outermost), starting from 0; Int8 weights are used as float32(q).
+//     integer. Float32/Int8: acc = float32(float64 sum); Int8 weights are used
+//     as float64(q).
 //   - Linear: acc[o] = Σ_i in[i]·w[o,i] with in flattened in C,H,W order; out
-//     as for Conv2D. Float sums run over i in increasing order.
+//     as for Conv2D.
 //   - Affine: out[c,·] = float32(in[c,·]·Scale[c]) + Bias[c] (a BatchNorm
 //     that could not be folded into a conv).
-//   - AGMM: out = G ⊙ in with G[c] = float32(Alpha[t]·σ(E[c])); E[c] is the
-//     mean of in[c,·,·] over H·W (StatSpatial), the mean over C·H·W (same for
-//     every c, StatChannelSpatial), or G = Alpha[t] (StatNone). A mean is the
-//     float32 sum in index order divided by the count; σ(x) = 1/(1+exp(−x))
-//     computed in float64 and rounded to float32.
-//   - LIF: h = u[t−1]·(1−s[t−1]) (ResetHard) or u[t−1] − Vth·s[t−1]
-//     (ResetSoft), with u[−1] = s[−1] = 0; u[t] = float32(Lambda·h) + in[t];
-//     s[t] = 1 if u[t] >= Vth else 0. The output is s[t].
+//   - AGMM: out = float32(G[c]·in) with G[c] = float32(Alpha[t]·σ(E[c])) (the
+//     product Alpha·σ in float32); E[c] = float32(float64 mean of in[c,·,·]
+//     over H·W) (StatSpatial), or the mean over C·H·W, the same for every c
+//     (StatChannelSpatial), or G = Alpha[t] (StatNone).
+//     σ(x) = float32(1/(1+exp(−float64(x)))).
+//   - LIF: h = u[t−1]·(1−s[t−1]) (ResetHard: u or 0, exactly) or
+//     u[t−1] − Vth·s[t−1] (ResetSoft: u − Vth or u), with u[−1] = s[−1] = 0;
+//     u[t] = float32(Lambda·h) + in[t]; s[t] = 1 if u[t] >= Vth else 0. The
+//     output is s[t].
 //   - AvgPool / MaxPool: K×K window, stride S, padding P (padding excluded
 //     from the average's count, i.e. count_include_pad=False; padding never
-//     wins a max). Average = float32 sum in window order (row-major) divided
-//     by the count.
-//   - GlobalAvgPool: per-channel mean over H·W (sum in index order / H·W).
-//   - Add: out = in0 + in1, element-wise, same shape.
+//     wins a max). Average = float32(float64 sum / count).
+//   - GlobalAvgPool: per-channel float32(float64 sum over H·W / (H·W)).
+//   - Add: out = in0 + in1, element-wise float32, same shape.
 //   - Flatten: C×H×W → (C·H·W)×1×1 in C,H,W order.
-//   - Readout: logits = (Σ_t in[t], summed in t order) / T.
+//   - Readout: logits = float32(float64 Σ_t in[t] / T).
 //
 // # Input
 //
-// EncodingDirect repeats the normalized image x' = (x − Mean[c]) / Std[c]
-// (x in [0,1]) at every step. EncodingRate draws spikes with probability x
+// EncodingDirect repeats the normalized image x' = float32(x − Mean[c]) /
+// Std[c] (x in [0,1], float32 ops) at every step; the runtime normalizes. EncodingRate draws spikes with probability x
 // from a seeded generator each step. EncodingEvents takes T binned event
 // frames from the caller (channels = polarities).
 package model
