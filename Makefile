@@ -1,0 +1,52 @@
+# bsnn: the two commands a new user needs are `make demo` and `make test`.
+GO          ?= go
+STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+QEMU        ?= qemu-aarch64-static
+BIN         := bin
+OUT         := out
+
+.PHONY: all deps build test lint unit unit-purego unit-arm64 generate check-generated demo bench clean
+
+all: build
+
+deps:
+	scripts/deps.sh test
+
+build:
+	$(GO) build -o $(BIN)/ ./tools/...
+
+# Everything CI checks: formatting, vet, staticcheck, generated code current,
+# tests with the race detector, the pure-Go build, and the arm64 build
+# (NEON included) under qemu user emulation.
+test: deps lint check-generated unit unit-purego unit-arm64
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(STATICCHECK) ./...
+
+check-generated:
+	scripts/check-flatc.sh
+
+unit:
+	$(GO) test -race -timeout 20m ./...
+
+unit-purego:
+	$(GO) test -tags purego -timeout 20m ./...
+	$(GO) test -tags noasm -timeout 10m ./bitops/...
+
+unit-arm64:
+	GOARCH=arm64 $(GO) test -short -timeout 30m -exec $(QEMU) ./...
+	GOARCH=arm64 $(GO) test -short -tags purego -timeout 10m -exec $(QEMU) ./bitops/...
+
+generate:
+	$(GO) generate ./model/...
+
+demo: build
+	$(BIN)/bsnn-bench kernels
+
+bench: build
+	$(BIN)/bsnn-bench kernels
+
+clean:
+	rm -rf $(BIN) $(OUT)
