@@ -18,6 +18,7 @@ const (
 	MaxKernel    = 64
 	MaxLabels    = 1 << 16
 	MaxString    = 1 << 16 // bytes of any one string
+	MaxExtra     = 1024    // provenance key/value entries
 )
 
 // ErrInvalid is wrapped by every structural error, so callers can test
@@ -66,6 +67,9 @@ func (m *Model) Shapes() ([]Shape, error) {
 	if len(in.Std) != 0 && len(in.Std) != in.Shape.C {
 		return nil, lerr(-1, OpInvalid, "input.std", "holds %d values, input has %d channels", len(in.Std), in.Shape.C)
 	}
+	if err := checkFinite(-1, OpInvalid, "input.mean", in.Mean); err != nil {
+		return nil, err
+	}
 	for c, s := range in.Std {
 		if !(s > 0) || math.IsInf(float64(s), 0) {
 			return nil, lerr(-1, OpInvalid, "input.std", "channel %d std = %v, want a positive finite value", c, s)
@@ -73,6 +77,9 @@ func (m *Model) Shapes() ([]Shape, error) {
 	}
 	if len(m.Labels) > MaxLabels {
 		return nil, lerr(-1, OpInvalid, "labels", "%d labels, at most %d", len(m.Labels), MaxLabels)
+	}
+	if err := m.checkStrings(); err != nil {
+		return nil, err
 	}
 	if len(m.Layers) == 0 {
 		return nil, lerr(-1, OpInvalid, "layers", "model has no layers")
@@ -180,6 +187,48 @@ func (m *Model) Check() error {
 	return err
 }
 
+// checkStrings applies the MaxString and MaxExtra caps, which the file
+// reader enforces too.
+func (m *Model) checkStrings() error {
+	str := func(i int, op Op, field, s string) error {
+		if len(s) > MaxString {
+			return lerr(i, op, field, "%d bytes, at most %d", len(s), MaxString)
+		}
+		return nil
+	}
+	for i, s := range m.Labels {
+		if err := str(-1, OpInvalid, fmt.Sprintf("labels[%d]", i), s); err != nil {
+			return err
+		}
+	}
+	p := &m.Provenance
+	for _, f := range [...]struct{ name, s string }{
+		{"provenance.source", p.Source}, {"provenance.dataset", p.Dataset},
+		{"provenance.agmm", p.AGMM}, {"provenance.tool_version", p.ToolVersion},
+	} {
+		if err := str(-1, OpInvalid, f.name, f.s); err != nil {
+			return err
+		}
+	}
+	if len(p.Extra) > MaxExtra {
+		return lerr(-1, OpInvalid, "provenance.extra", "%d entries, at most %d", len(p.Extra), MaxExtra)
+	}
+	for i, kv := range p.Extra {
+		if err := str(-1, OpInvalid, fmt.Sprintf("provenance.extra[%d].key", i), kv.Key); err != nil {
+			return err
+		}
+		if err := str(-1, OpInvalid, fmt.Sprintf("provenance.extra[%d].value", i), kv.Value); err != nil {
+			return err
+		}
+	}
+	for i := range m.Layers {
+		if err := str(i, m.Layers[i].Op, "name", m.Layers[i].Name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func checkShape(i int, op Op, field string, s Shape) error {
 	if s.C < 1 || s.H < 1 || s.W < 1 || s.C > MaxDim || s.H > MaxDim || s.W > MaxDim {
 		return lerr(i, op, field, "shape %v: every dimension must be 1..%d", s, MaxDim)
@@ -226,6 +275,9 @@ func checkWeights(i int, l *Layer, n int64) error {
 		if int64(len(l.Bits)) != need {
 			return lerr(i, l.Op, "bits", "weight vector holds %d bytes, shape needs %d", 8*len(l.Bits), 8*need)
 		}
+		if err := checkPadBits(i, l); err != nil {
+			return err
+		}
 		if len(l.Weights) != 0 || len(l.WeightsI8) != 0 {
 			return lerr(i, l.Op, "weights", "binary layer also carries float or int8 weights")
 		}
@@ -250,6 +302,26 @@ func checkWeights(i int, l *Layer, n int64) error {
 		return lerr(i, l.Op, "precision", "unknown precision %d", l.Precision)
 	}
 	return checkAffine(i, l, l.OutC)
+}
+
+// checkPadBits checks that the bits past InC in the last word of every tap
+// of every binary row are zero, as the packing contract says: XNOR kernels
+// would count them. len(l.Bits) is already OutC·RowWords().
+func checkPadBits(i int, l *Layer) error {
+	rem := l.InC % 64
+	if rem == 0 {
+		return nil
+	}
+	mask := ^uint64(0) << uint(rem)
+	pw := (l.InC + 63) / 64
+	taps := l.RowWords() / pw
+	for j := pw - 1; j < len(l.Bits); j += pw {
+		if l.Bits[j]&mask != 0 {
+			row := j / (taps * pw)
+			return lerr(i, l.Op, "bits", "row %d, tap %d: pad bits past input channel %d are set", row, (j%(taps*pw))/pw, l.InC)
+		}
+	}
+	return nil
 }
 
 func checkConv(i int, l *Layer, x Shape) (Shape, error) {
