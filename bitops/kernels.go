@@ -19,23 +19,40 @@ type Kernels struct {
 	Name string
 	prio int
 
+	// blockWords is the word granularity of AndGemmSparse's skipping: a set
+	// skips all-zero blocks of this many words (one SIMD register), because
+	// testing and skipping finer than the register width costs more than the
+	// popcounts it saves.
+	blockWords int
+
 	// andGemm: dst[i*n+j] = 2*popcount(s_i AND w_j) - popcount(s_i) for
 	// m activation rows s and n weight rows w of `words` words each.
 	andGemm func(dst []int32, s []uint64, m int, w []uint64, n, words int)
 	// xnorGemm: dst[i*n+j] = bits - 2*popcount(a_i XOR w_j).
 	xnorGemm func(dst []int32, a []uint64, m int, w []uint64, n, words, bits int)
+	// andRowBlocks: dst[j] = 2*popcount(s AND w_j) - ps, where the popcount
+	// only visits the full blocks of blockWords words listed in blocks and,
+	// when tail is true, the words past the last full block. The caller
+	// guarantees every block not visited is zero in s.
+	andRowBlocks func(dst []int32, s []uint64, blocks []int32, tail bool, w []uint64, n, words, ps int)
 	// popcount of a whole slice.
 	popcount func(x []uint64) int
+	// peak runs the set's tightest AND-popcount loop reps times over a and
+	// b (equal lengths, a multiple of peakWords) and returns the total count.
+	peak func(a, b []uint64, reps int) int
 }
 
 // Generic is the pure-Go kernel set. It is compiled on every platform and is
 // the reference every other set is tested against.
 var Generic = &Kernels{
-	Name:     "generic",
-	prio:     0,
-	andGemm:  andGemmGeneric,
-	xnorGemm: xnorGemmGeneric,
-	popcount: popcountGeneric,
+	Name:         "generic",
+	prio:         0,
+	blockWords:   1,
+	andGemm:      andGemmGeneric,
+	xnorGemm:     xnorGemmGeneric,
+	andRowBlocks: andRowBlocksGeneric,
+	popcount:     popcountGeneric,
+	peak:         peakGeneric,
 }
 
 // registry is appended to only from init functions and read-only afterwards.

@@ -1,0 +1,32 @@
+//go:build race
+
+package bitops
+
+import (
+	"runtime"
+	"unsafe"
+)
+
+// The race detector cannot see memory accesses made by assembly, so the
+// SIMD wrappers announce the ranges their kernels read and write, as the
+// standard library does for its assembly. runtime.RaceReadRange and
+// runtime.RaceWriteRange are exported in race builds only, hence this pair of
+// files.
+
+func raceReadWords(x []uint64) {
+	if len(x) > 0 {
+		runtime.RaceReadRange(unsafe.Pointer(&x[0]), len(x)*8)
+	}
+}
+
+func raceReadInt32s(x []int32) {
+	if len(x) > 0 {
+		runtime.RaceReadRange(unsafe.Pointer(&x[0]), len(x)*4)
+	}
+}
+
+func raceWriteInt32s(x []int32) {
+	if len(x) > 0 {
+		runtime.RaceWriteRange(unsafe.Pointer(&x[0]), len(x)*4)
+	}
+}
