@@ -1,0 +1,37 @@
+// Package runtime compiles a model.Model into an Engine that runs binary
+// spiking networks fast, exactly and without allocating.
+//
+// # Exactness
+//
+// The Engine computes what model/model.go's package doc defines, bit for bit
+// on spikes: binary layers are exact integer AND-popcounts; every float
+// reduction accumulates in float64 in the reference's order; every
+// element-wise expression rounds to float32 after each operation. The test
+// oracle is runtime/reference, a plain float executor; every kernel set,
+// thread count and execution mode must reproduce its spikes exactly.
+//
+// # Execution
+//
+// A pass runs layer by layer over all T steps (and all samples of a batch)
+// at once, so each binary layer is one AND-popcount GEMM with T·pixels rows
+// and its weights are streamed once per pass (DESIGN §8). Binary convs
+// gather channel-packed spike patches (im2col; padding is zero spikes); LIF
+// layers write packed spikes directly. A silent step, and any output pixel
+// whose input patch is silent, costs nothing but writing the bias. Per layer
+// and call the Engine runs the dense GEMM or the sparse kernel that skips
+// zero words (WithExecution; Auto decides from the measured density of the
+// layer's input). Work is split over threads in units that each own their
+// outputs, so results do not depend on the thread count. Floats are stored
+// per step in H,W,C order; the directly encoded input and everything
+// computed from it alone (the stem conv) is computed once, not T times.
+//
+// # Input
+//
+// Infer takes C×H×W floats in CHW order with pixel values in [0,1]:
+// EncodingDirect normalizes them with the model's mean and std and repeats
+// them every step; EncodingRate draws a spike per value and step with that
+// probability (splitmix64 seeded with WithSeed; draws run over steps, then
+// CHW order; a spike when the top 24 bits u of a draw give u·2⁻²⁴ < p — the
+// same rule as reference.Rate). EncodingEvents takes T×C×H×W: T binned event
+// frames, used as they are.
+package runtime

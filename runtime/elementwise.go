@@ -1,0 +1,304 @@
+package runtime
+
+import (
+	"math"
+	"math/bits"
+	"sync/atomic"
+
+	"github.com/bsnn/bsnn/model"
+)
+
+// pixelGrain is how many channel values an element-wise unit handles, in
+// pixels of the map: about 16 KB of floats.
+func pixelGrain(c int) int { return max(1, 4096/c) }
+
+// pixelJob splits frames × pixels into units of whole pixels, for ops that
+// map each output pixel from the same pixel of their inputs.
+type pixelJob struct {
+	frames, hw, grain, perFrame int
+}
+
+func (p *pixelJob) init(frames, hw, c int) int {
+	p.frames, p.hw, p.grain = frames, hw, pixelGrain(c)
+	p.perFrame = (hw + p.grain - 1) / p.grain
+	return frames * p.perFrame
+}
+
+// span returns unit u's frame and pixel range.
+func (p *pixelJob) span(u int) (f, lo, hi int) {
+	f = u / p.perFrame
+	lo = (u - f*p.perFrame) * p.grain
+	return f, lo, min(lo+p.grain, p.hw)
+}
+
+// convertOp expands spikes to floats 0 and 1 for a float consumer.
+type convertOp struct {
+	e       *Engine
+	in, out *tensor
+	pj      pixelJob
+}
+
+func (o *convertOp) run(e *Engine) {
+	o.e = e
+	e.pool.run(o, o.pj.init(e.nb*o.in.steps, o.in.hw, o.in.shape.C))
+}
+
+func (o *convertOp) unit(_, u int) {
+	f, lo, hi := o.pj.span(u)
+	C, pw := o.in.shape.C, o.in.pw
+	for p := lo; p < hi; p++ {
+		src := o.in.s[f*o.in.frame+p*pw : f*o.in.frame+(p+1)*pw]
+		dst := o.out.f[f*o.out.frame+p*C : f*o.out.frame+(p+1)*C]
+		for c := range dst {
+			dst[c] = float32(src[c>>6] >> uint(c&63) & 1)
+		}
+	}
+}
+
+// affineOp: out = float32(in·Scale[c]) + Bias[c].
+type affineOp struct {
+	e           *Engine
+	in, out     *tensor
+	scale, bias []float32
+	pj          pixelJob
+}
+
+func (o *affineOp) run(e *Engine) {
+	e.pool.run(o, o.pj.init(e.nb*o.in.steps, o.in.hw, o.in.shape.C))
+}
+
+func (o *affineOp) unit(_, u int) {
+	f, lo, hi := o.pj.span(u)
+	C := o.in.shape.C
+	src := o.in.f[f*o.in.frame+lo*C : f*o.in.frame+hi*C]
+	dst := o.out.f[f*o.out.frame+lo*C : f*o.out.frame+hi*C]
+	scale, bias := o.scale[:C], o.bias[:C]
+	for p := 0; p < hi-lo; p++ {
+		s, d := src[p*C:(p+1)*C], dst[p*C:(p+1)*C]
+		for c, v := range s {
+			d[c] = float32(v*scale[c]) + bias[c]
+		}
+	}
+}
+
+// sigmoid is σ(x) = float32(1/(1+exp(−float64(x)))) as model.go defines it.
+func sigmoid(x float32) float32 { return float32(1 / (1 + math.Exp(-float64(x)))) }
+
+// agmmOp gates each frame: out = float32(G[c]·in), G[c] = float32(α[t]·σ(E[c])).
+// A unit is one frame and a block of up to 64 channels (StatSpatial and
+// StatNone: the channels' gates are independent) or one frame
+// (StatChannelSpatial). Means are summed in float64 over pixels in index
+// order, as the reference does.
+type agmmOp struct {
+	e       *Engine
+	in, out *tensor
+	l       *model.Layer
+	blocks  int
+}
+
+func (o *agmmOp) run(e *Engine) {
+	o.blocks = 1
+	if o.l.Stat != model.StatChannelSpatial {
+		o.blocks = (o.in.shape.C + 63) / 64
+	}
+	e.pool.run(o, e.nb*e.T*o.blocks)
+}
+
+func (o *agmmOp) unit(_, u int) {
+	T := o.e.T
+	fo := u / o.blocks
+	b, t := fo/T, fo%T
+	fi := o.in.fr(b, t)
+	C, hw := o.in.shape.C, o.in.hw
+	src := o.in.f[fi*o.in.frame : (fi+1)*o.in.frame]
+	dst := o.out.f[fo*o.out.frame : (fo+1)*o.out.frame]
+	alpha := o.l.Alpha[t]
+	c0 := (u % o.blocks) * 64
+	c1 := min(c0+64, C)
+	var g [64]float32
+	switch o.l.Stat {
+	case model.StatSpatial:
+		var sum [64]float64
+		s := sum[:c1-c0]
+		for p := 0; p < hw; p++ {
+			for j, v := range src[p*C+c0 : p*C+c1] {
+				s[j] += float64(v)
+			}
+		}
+		for j := range s {
+			g[j] = alpha * sigmoid(float32(s[j]/float64(hw)))
+		}
+	case model.StatChannelSpatial:
+		var sum float64
+		for c := 0; c < C; c++ {
+			for p := 0; p < hw; p++ {
+				sum += float64(src[p*C+c])
+			}
+		}
+		ga := alpha * sigmoid(float32(sum/float64(C*hw)))
+		for p := 0; p < hw; p++ {
+			for c, v := range src[p*C : (p+1)*C] {
+				dst[p*C+c] = ga * v
+			}
+		}
+		return
+	case model.StatNone:
+		for j := range g[:c1-c0] {
+			g[j] = alpha
+		}
+	}
+	gs := g[:c1-c0]
+	for p := 0; p < hw; p++ {
+		d := dst[p*C+c0 : p*C+c1]
+		for j, v := range src[p*C+c0 : p*C+c1] {
+			d[j] = gs[j] * v
+		}
+	}
+}
+
+// lifOp integrates over the T steps and writes packed spikes directly. A
+// unit is a block of pixels of one sample; each 64-channel word of a pixel
+// carries its 64 membranes through the steps.
+type lifOp struct {
+	e       *Engine
+	li      int
+	in, out *tensor
+	l       *model.Layer
+	pj      pixelJob
+}
+
+func (o *lifOp) run(e *Engine) {
+	frames := e.nb * e.T
+	for f := 0; f < frames; f++ {
+		o.out.nnz[f], o.out.nzw[f] = 0, 0
+	}
+	units := o.pj.init(e.nb, o.in.hw, o.in.shape.C)
+	e.pool.run(o, units)
+	var n int64
+	for f := 0; f < frames; f++ {
+		n += o.out.nnz[f]
+	}
+	e.stats[o.li].Spikes += n
+}
+
+func (o *lifOp) unit(w, u int) {
+	e := o.e
+	T := e.T
+	b, lo, hi := o.pj.span(u)
+	C, pw := o.in.shape.C, o.out.pw
+	lam, vth, hard := o.l.Lambda, o.l.Vth, o.l.Reset == model.ResetHard
+	cnt := e.scratch[w].i64[:2*T]
+	clear(cnt)
+	var st *lifState
+	if e.state != nil {
+		st = &e.state.lif[o.li]
+	}
+	var mem [64]float32
+	for p := lo; p < hi; p++ {
+		for j := 0; j < pw; j++ {
+			c0 := j * 64
+			c1 := min(c0+64, C)
+			m := mem[:c1-c0]
+			var s uint64
+			if st != nil {
+				copy(m, st.u[p*C+c0:p*C+c1])
+				s = st.s[p*pw+j]
+			} else {
+				clear(m)
+			}
+			for t := 0; t < T; t++ {
+				fi := o.in.fr(b, t)
+				x := o.in.f[fi*o.in.frame+p*C+c0 : fi*o.in.frame+p*C+c1]
+				x = x[:len(m)]
+				var ns uint64
+				for i, v := range m {
+					h := v
+					if s>>uint(i)&1 != 0 {
+						if hard {
+							h = 0
+						} else {
+							h = v - vth
+						}
+					}
+					v = float32(lam*h) + x[i]
+					m[i] = v
+					if v >= vth {
+						ns |= 1 << uint(i)
+					}
+				}
+				s = ns
+				fo := b*T + t
+				o.out.s[fo*o.out.frame+p*pw+j] = s
+				cnt[2*t] += int64(bits.OnesCount64(s))
+				cnt[2*t+1] += int64((s | -s) >> 63)
+			}
+			if st != nil {
+				copy(st.u[p*C+c0:p*C+c1], m)
+				st.s[p*pw+j] = s
+			}
+		}
+	}
+	for t := 0; t < T; t++ {
+		atomic.AddInt64(&o.out.nnz[b*T+t], cnt[2*t])
+		atomic.AddInt64(&o.out.nzw[b*T+t], cnt[2*t+1])
+	}
+}
+
+// addOp: out = a + b element-wise; either side may be spikes (0 or 1).
+type addOp struct {
+	e    *Engine
+	a, b *tensor
+	out  *tensor
+	pj   pixelJob
+}
+
+func (o *addOp) run(e *Engine) {
+	e.pool.run(o, o.pj.init(e.nb*o.out.steps, o.out.hw, o.out.shape.C))
+}
+
+func (o *addOp) unit(_, u int) {
+	fo, lo, hi := o.pj.span(u)
+	b, t := fo/o.out.steps, fo%o.out.steps
+	C := o.out.shape.C
+	fa, fb := o.a.fr(b, t), o.b.fr(b, t)
+	for p := lo; p < hi; p++ {
+		d := o.out.f[fo*o.out.frame+p*C : fo*o.out.frame+(p+1)*C]
+		switch {
+		case !o.a.spikes && !o.b.spikes:
+			x := o.a.f[fa*o.a.frame+p*C : fa*o.a.frame+(p+1)*C]
+			y := o.b.f[fb*o.b.frame+p*C : fb*o.b.frame+(p+1)*C]
+			x, y = x[:len(d)], y[:len(d)]
+			for c := range d {
+				d[c] = x[c] + y[c]
+			}
+		case !o.a.spikes:
+			x := o.a.f[fa*o.a.frame+p*C : fa*o.a.frame+(p+1)*C]
+			addSpikes(d, x, o.b.s[fb*o.b.frame+p*o.b.pw:])
+		case !o.b.spikes:
+			y := o.b.f[fb*o.b.frame+p*C : fb*o.b.frame+(p+1)*C]
+			spikesAdd(d, o.a.s[fa*o.a.frame+p*o.a.pw:], y)
+		default:
+			sa := o.a.s[fa*o.a.frame+p*o.a.pw:]
+			sb := o.b.s[fb*o.b.frame+p*o.b.pw:]
+			for c := range d {
+				d[c] = float32(sa[c>>6]>>uint(c&63)&1) + float32(sb[c>>6]>>uint(c&63)&1)
+			}
+		}
+	}
+}
+
+// addSpikes: d = x + s (float plus spike bits), in that operand order.
+func addSpikes(d, x []float32, s []uint64) {
+	x = x[:len(d)]
+	for c := range d {
+		d[c] = x[c] + float32(s[c>>6]>>uint(c&63)&1)
+	}
+}
+
+// spikesAdd: d = s + y.
+func spikesAdd(d []float32, s []uint64, y []float32) {
+	y = y[:len(d)]
+	for c := range d {
+		d[c] = float32(s[c>>6]>>uint(c&63)&1) + y[c]
+	}
+}
