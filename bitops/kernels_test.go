@@ -34,6 +34,7 @@ const (
 	modeSparse10 // each bit set with probability 0.1
 	modeSparse1  // each bit set with probability 0.01
 	modeBlocks   // random words, with random whole words and 8-word runs zeroed
+	modeOnesRuns // all ones with a quarter of the 8-word runs zeroed: maximal counts through the sparse path
 	numModes
 )
 
@@ -62,6 +63,15 @@ func fillWords(rng *rand.Rand, x []uint64, mode int) {
 				}
 			}
 			x[i] = v
+		}
+	case modeOnesRuns:
+		for i := range x {
+			x[i] = ^uint64(0)
+		}
+		for i := 0; i < len(x); i += 8 {
+			if rng.IntN(4) == 0 {
+				clear(x[i:min(i+8, len(x))])
+			}
 		}
 	case modeBlocks:
 		for i := range x {
