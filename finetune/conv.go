@@ -1,0 +1,616 @@
+package finetune
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/bsnn/bsnn/bitops"
+	"github.com/bsnn/bsnn/finetune/internal/f32"
+	"github.com/bsnn/bsnn/model"
+)
+
+// convNode is a conv2d or linear layer, full precision or binary, with an
+// optional BatchNorm (folded into Scale/Bias on export) or bias.
+//
+// Forward: acc = Σ in·w, exactly as model.Conv2D/Linear (binary: an exact
+// integer from AND-popcount on packed spikes and packed weight signs;
+// float: summed in float64, rounded once). Then y = acc·α_o (binary,
+// α_o = mean|w| over the fan-in) or acc (float), and BatchNorm with batch
+// statistics in training; otherwise the layer computes model's
+// float32(acc·Scale[o]) + Bias[o] with the folded Scale and Bias Export
+// writes, so evaluation here and in the runtime agree bit for bit.
+//
+// Backward: dW_b = Σ dy ⊗ in and dIn = W_b^T dy in float32, then the
+// binarization's gradient (bsnnref.binarize): through the straight-through
+// estimator masked at |w| > 1 and through α_o.
+type convNode struct {
+	s         *LayerSpec
+	inS, outS model.Shape
+	linear    bool
+	binary    bool
+	k         int // KH·KW
+	j         int // fan-in InC·KH·KW
+	p         int // output pixels
+	rw        int // packed weight row words (binary)
+
+	w    *Param // [OutC][InC][KH][KW]
+	bias *Param // [OutC], layers without BN that have a bias
+	bn   *batchNorm
+
+	// Prepared by every forward.
+	alpha        []float32 // α_o (binary)
+	wbits        []uint64  // packed signs, OutC rows of rw words
+	scale, shift []float32 // epilogue without batch statistics
+	useBatch     bool      // this forward normalized with batch statistics
+	keepY        bool      // y holds acc·α for the backward pass
+	y            []float32 // [rows][OutC][P]
+
+	// Backward scratch.
+	dy    []float32
+	wt    []float32   // effective weights transposed, [J][OutC]
+	dwb   []float32   // dL/dW_b, [OutC][J]
+	parts [][]float32 // per-chunk partial dW_b
+	scr   []convScratch
+}
+
+// convScratch is one goroutine's scratch memory.
+type convScratch struct {
+	bits  []uint64  // packed input row, when the input carries no bits
+	cols  []uint64  // packed im2col rows, P × rw
+	acc   []int32   // AND-popcount results, P × OutC
+	fcols []float32 // float im2col
+	facc  []float32
+}
+
+// dwChunks is the number of partial sums dW is reduced from: a constant, so
+// the summation order (and so the result) does not depend on the number of
+// goroutines.
+const dwChunks = 8
+
+func newConv(s *LayerSpec, idx int, in model.Shape, cfg *Config) (*convNode, model.Shape, error) {
+	n := &convNode{s: s, inS: in, linear: s.Op == model.OpLinear, binary: s.Binary}
+	if n.linear {
+		if in.H != 1 || in.W != 1 {
+			return nil, model.Shape{}, fmt.Errorf("linear layer reads a %v map; flatten first", in)
+		}
+		if s.KH != 1 || s.KW != 1 || s.Stride != 1 || s.Pad != 0 {
+			return nil, model.Shape{}, fmt.Errorf("linear layer with kernel %d×%d/%d pad %d", s.KH, s.KW, s.Stride, s.Pad)
+		}
+	}
+	if s.InC != in.C {
+		return nil, model.Shape{}, fmt.Errorf("layer expects %d input channels, its input has %d (shape %v)", s.InC, in.C, in)
+	}
+	if s.OutC < 1 || s.KH < 1 || s.KW < 1 || s.Stride < 1 || s.Pad < 0 || s.Pad >= s.KH || s.Pad >= s.KW ||
+		in.H+2*s.Pad < s.KH || in.W+2*s.Pad < s.KW {
+		return nil, model.Shape{}, fmt.Errorf("bad geometry: %d→%d, kernel %d×%d, stride %d, pad %d on a %v input", s.InC, s.OutC, s.KH, s.KW, s.Stride, s.Pad, in)
+	}
+	if s.BatchNorm && s.Bias {
+		return nil, model.Shape{}, fmt.Errorf("a layer has either a BatchNorm or a bias, not both")
+	}
+	n.outS = model.Shape{C: s.OutC, H: (in.H+2*s.Pad-s.KH)/s.Stride + 1, W: (in.W+2*s.Pad-s.KW)/s.Stride + 1}
+	n.k = s.KH * s.KW
+	n.j = s.InC * n.k
+	n.p = n.outS.H * n.outS.W
+	group := GroupFP
+	if s.Binary {
+		group = GroupBinary
+		n.rw = bitops.ConvRowWords(s.InC, s.KH, s.KW)
+		if n.linear {
+			n.rw = bitops.Words(s.InC)
+		}
+		n.alpha = make([]float32, s.OutC)
+		n.wbits = make([]uint64, s.OutC*n.rw)
+	}
+	shape := []int{s.OutC, s.InC, s.KH, s.KW}
+	if n.linear {
+		shape = []int{s.OutC, s.InC}
+	}
+	n.w = newParam(s.Name+".weight", group, idx, true, shape...)
+	if s.Bias {
+		n.bias = newParam(s.Name+".bias", GroupFP, idx, false, s.OutC)
+	}
+	if s.BatchNorm {
+		n.bn = newBatchNorm(s.OutC, s.Name, idx, cfg)
+	}
+	n.scale = make([]float32, s.OutC)
+	n.shift = make([]float32, s.OutC)
+	n.dwb = make([]float32, s.OutC*n.j)
+	n.wt = make([]float32, n.j*s.OutC)
+	return n, n.outS, nil
+}
+
+func (n *convNode) params() []*Param {
+	ps := []*Param{n.w}
+	if n.bias != nil {
+		ps = append(ps, n.bias)
+	}
+	if n.bn != nil {
+		ps = append(ps, n.bn.gamma, n.bn.beta)
+	}
+	return ps
+}
+
+// prepare computes α_o and the packed signs (binary) and the epilogue.
+func (n *convNode) prepare() {
+	O := n.s.OutC
+	if n.binary {
+		for o := 0; o < O; o++ {
+			var s float64
+			for _, v := range n.w.Data[o*n.j : (o+1)*n.j] {
+				s += math.Abs(float64(v))
+			}
+			n.alpha[o] = float32(s / float64(n.j))
+		}
+		if n.linear {
+			for o := 0; o < O; o++ {
+				_ = bitops.PackSigns(n.wbits[o*n.rw:(o+1)*n.rw], n.w.Data[o*n.j:(o+1)*n.j])
+			}
+		} else {
+			_ = bitops.PackOIHW(n.wbits, n.w.Data, O, n.s.InC, n.s.KH, n.s.KW)
+		}
+	}
+	for o := 0; o < O; o++ {
+		n.scale[o], n.shift[o] = n.affine(o)
+	}
+}
+
+// affine returns the folded Scale and Bias of output channel o: what Export
+// writes and what a forward without batch statistics computes.
+func (n *convNode) affine(o int) (scale, bias float32) {
+	a := float32(1)
+	if n.binary {
+		a = n.alpha[o]
+	}
+	switch {
+	case n.bn != nil:
+		sc, sh := n.bn.fold(o)
+		return a * sc, sh
+	case n.bias != nil:
+		return a, n.bias.Data[o]
+	}
+	return a, 0
+}
+
+func (n *convNode) scratch(p *pass) []convScratch {
+	if len(n.scr) < p.w.n {
+		n.scr = make([]convScratch, p.w.n)
+	}
+	return n.scr
+}
+
+func (n *convNode) forward(p *pass, in []*tensor, out *tensor) error {
+	x := in[0]
+	if n.binary && !x.binary {
+		return fmt.Errorf("binary %v reads non-spike input (values other than 0 and 1)", n.s.Op)
+	}
+	n.prepare()
+	out.reshape(x.T, x.B, x.rep, n.outS, false)
+	rows := x.rows()
+	O := n.s.OutC
+	n.useBatch = n.bn != nil && n.bn.batchStats(p.train)
+	n.keepY = p.train && p.needGrad && n.bn != nil
+	var yd []float32
+	if n.keepY {
+		n.y = grow(n.y, rows*O*n.p)
+		yd = n.y
+	}
+	od := out.data
+	if n.useBatch {
+		od = nil // BatchNorm writes the output from y
+	}
+	scr := n.scratch(p)
+	if n.linear {
+		n.forwardLinear(p, x, yd, od, scr)
+	} else {
+		sz := O * n.p
+		p.w.run(rows, func(wk, lo, hi int) {
+			for r := lo; r < hi; r++ {
+				var yr, or []float32
+				if yd != nil {
+					yr = yd[r*sz : (r+1)*sz]
+				}
+				if od != nil {
+					or = od[r*sz : (r+1)*sz]
+				}
+				n.forwardConvRow(p, x, r, yr, or, &scr[wk])
+			}
+		})
+	}
+	if n.useBatch {
+		rep := 1
+		if x.rep {
+			rep = x.T
+		}
+		n.bn.forwardBatch(p.w, n.y, out.data, rows, n.p, rep)
+	}
+	return nil
+}
+
+// forwardConvRow computes one row: yd (if not nil) gets y = acc·α (binary)
+// or acc (float), od (if not nil) the folded epilogue float32(acc·Scale)+Bias.
+func (n *convNode) forwardConvRow(p *pass, x *tensor, r int, yd, od []float32, sc *convScratch) {
+	O, P := n.s.OutC, n.p
+	if n.binary {
+		n.accBinaryRow(p, x, r, sc)
+		for o := 0; o < O; o++ {
+			if yd != nil {
+				d, a := yd[o*P:(o+1)*P], n.alpha[o]
+				for q := range d {
+					d[q] = float32(sc.acc[q*O+o]) * a
+				}
+			}
+			if od != nil {
+				d, s, b := od[o*P:(o+1)*P], n.scale[o], n.shift[o]
+				for q := range d {
+					d[q] = float32(float32(sc.acc[q*O+o])*s) + b
+				}
+			}
+		}
+		return
+	}
+	n.accFloatRow(x, r, sc)
+	for o := 0; o < O; o++ {
+		acc := sc.facc[o*P : (o+1)*P]
+		if yd != nil {
+			copy(yd[o*P:(o+1)*P], acc)
+		}
+		if od != nil {
+			d, s, b := od[o*P:(o+1)*P], n.scale[o], n.shift[o]
+			for q, v := range acc {
+				d[q] = float32(v*s) + b
+			}
+		}
+	}
+}
+
+// accBinaryRow leaves row r's accumulators in sc.acc ([P][OutC]).
+func (n *convNode) accBinaryRow(p *pass, x *tensor, r int, sc *convScratch) {
+	var bits []uint64
+	if x.bits != nil {
+		bits = x.rowBits(r)
+	} else {
+		sc.bits = grow(sc.bits, x.shape.H*x.shape.W*x.pixelWords())
+		packRow(sc.bits, x.row(r), x.shape)
+		bits = sc.bits
+	}
+	sc.cols = grow(sc.cols, n.p*n.rw)
+	im2colBits(sc.cols, bits, n.inS, n.s, n.outS)
+	sc.acc = grow(sc.acc, n.p*n.s.OutC)
+	if err := p.k.AndGemm(sc.acc, sc.cols, n.p, n.wbits, n.s.OutC, n.rw); err != nil {
+		panic(err) // shapes are fixed at construction
+	}
+}
+
+// accFloatRow leaves row r's float accumulators in sc.facc ([OutC][P]).
+func (n *convNode) accFloatRow(x *tensor, r int, sc *convScratch) {
+	sc.fcols = grow(sc.fcols, n.j*n.p)
+	im2colFloat(sc.fcols, x.row(r), n.inS, n.s, n.outS)
+	sc.facc = grow(sc.facc, n.s.OutC*n.p)
+	f32.GemmF64(n.s.OutC, n.p, n.j, n.w.Data, n.j, sc.fcols, n.p, sc.facc, n.p)
+}
+
+// forwardLinear computes every row of a linear layer into yd and od as
+// forwardConvRow does.
+func (n *convNode) forwardLinear(p *pass, x *tensor, yd, od []float32, scr []convScratch) {
+	rows, O, I := x.rows(), n.s.OutC, n.s.InC
+	emit := func(r, o int, acc float32) {
+		if yd != nil {
+			if n.binary {
+				yd[r*O+o] = acc * n.alpha[o]
+			} else {
+				yd[r*O+o] = acc
+			}
+		}
+		if od != nil {
+			od[r*O+o] = float32(acc*n.scale[o]) + n.shift[o]
+		}
+	}
+	if n.binary {
+		p.w.run(rows, func(wk, lo, hi int) {
+			sc := &scr[wk]
+			m := hi - lo
+			sc.cols = grow(sc.cols, m*n.rw)
+			for r := lo; r < hi; r++ {
+				row := sc.cols[(r-lo)*n.rw : (r-lo+1)*n.rw]
+				if x.bits != nil && x.pixelWords() == n.rw {
+					copy(row, x.rowBits(r))
+				} else {
+					_ = bitops.PackSpikes(row, x.row(r))
+				}
+			}
+			sc.acc = grow(sc.acc, m*O)
+			if err := p.k.AndGemm(sc.acc, sc.cols, m, n.wbits, O, n.rw); err != nil {
+				panic(err)
+			}
+			for r := lo; r < hi; r++ {
+				for o, a := range sc.acc[(r-lo)*O : (r-lo+1)*O] {
+					emit(r, o, float32(a))
+				}
+			}
+		})
+		return
+	}
+	p.w.run(rows, func(_, lo, hi int) {
+		for r := lo; r < hi; r++ {
+			xr := x.row(r)
+			for o := 0; o < O; o++ {
+				emit(r, o, f32.DotF64(xr, n.w.Data[o*I:(o+1)*I]))
+			}
+		}
+	})
+}
+
+// im2colBits gathers the packed patch of every output pixel: row q holds
+// the KH×KW taps of Words(InC) words each, tap (ky,kx) at word
+// (ky·KW+kx)·Words(InC), as bitops.PackOIHW lays out weight rows.
+func im2colBits(dst, src []uint64, in model.Shape, s *LayerSpec, out model.Shape) {
+	pw := bitops.PixelWords(in.C)
+	rw := s.KH * s.KW * pw
+	for oy := 0; oy < out.H; oy++ {
+		for ox := 0; ox < out.W; ox++ {
+			row := dst[(oy*out.W+ox)*rw : (oy*out.W+ox+1)*rw]
+			for ky := 0; ky < s.KH; ky++ {
+				iy := oy*s.Stride - s.Pad + ky
+				for kx := 0; kx < s.KW; kx++ {
+					ix := ox*s.Stride - s.Pad + kx
+					seg := row[(ky*s.KW+kx)*pw : (ky*s.KW+kx+1)*pw]
+					if iy < 0 || iy >= in.H || ix < 0 || ix >= in.W {
+						clear(seg)
+					} else {
+						copy(seg, src[(iy*in.W+ix)*pw:(iy*in.W+ix+1)*pw])
+					}
+				}
+			}
+		}
+	}
+}
+
+// im2colFloat writes the [J][P] patch matrix of one CHW row: row
+// j = (c·KH + ky)·KW + kx, column q = output pixel; out-of-range taps are 0.
+func im2colFloat(dst, src []float32, in model.Shape, s *LayerSpec, out model.Shape) {
+	P := out.H * out.W
+	for c := 0; c < in.C; c++ {
+		plane := src[c*in.H*in.W : (c+1)*in.H*in.W]
+		for ky := 0; ky < s.KH; ky++ {
+			for kx := 0; kx < s.KW; kx++ {
+				j := (c*s.KH+ky)*s.KW + kx
+				d := dst[j*P : (j+1)*P]
+				for oy := 0; oy < out.H; oy++ {
+					iy := oy*s.Stride - s.Pad + ky
+					dr := d[oy*out.W : (oy+1)*out.W]
+					if iy < 0 || iy >= in.H {
+						clear(dr)
+						continue
+					}
+					srow := plane[iy*in.W : (iy+1)*in.W]
+					for ox := range dr {
+						ix := ox*s.Stride - s.Pad + kx
+						if ix < 0 || ix >= in.W {
+							dr[ox] = 0
+						} else {
+							dr[ox] = srow[ix]
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// col2imFloat adds the [J][P] patch-gradient matrix into a CHW row.
+func col2imFloat(dst, src []float32, in model.Shape, s *LayerSpec, out model.Shape) {
+	P := out.H * out.W
+	for c := 0; c < in.C; c++ {
+		plane := dst[c*in.H*in.W : (c+1)*in.H*in.W]
+		for ky := 0; ky < s.KH; ky++ {
+			for kx := 0; kx < s.KW; kx++ {
+				j := (c*s.KH+ky)*s.KW + kx
+				d := src[j*P : (j+1)*P]
+				for oy := 0; oy < out.H; oy++ {
+					iy := oy*s.Stride - s.Pad + ky
+					if iy < 0 || iy >= in.H {
+						continue
+					}
+					prow := plane[iy*in.W : (iy+1)*in.W]
+					for ox, v := range d[oy*out.W : (oy+1)*out.W] {
+						ix := ox*s.Stride - s.Pad + kx
+						if ix >= 0 && ix < in.W {
+							prow[ix] += v
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func (n *convNode) backward(p *pass, in []*tensor, out *tensor, dout []float32, din [][]float32) {
+	x := in[0]
+	rows, O, P := x.rows(), n.s.OutC, n.p
+	rep := 1
+	if x.rep {
+		rep = x.T
+	}
+	// dy: gradient w.r.t. y = acc·α (binary) or acc (float).
+	n.dy = grow(n.dy, rows*O*P)
+	dy := n.dy
+	switch {
+	case n.useBatch:
+		n.bn.backwardBatch(p.w, n.y, dout, dy, rows, P, rep)
+	case n.bn != nil:
+		n.bn.backwardFrozen(p.w, n.y, dout, dy, rows, P)
+	default:
+		copy(dy, dout[:rows*O*P])
+		if n.bias != nil && !n.bias.Frozen {
+			for r := 0; r < rows; r++ {
+				for o := 0; o < O; o++ {
+					var s float64
+					for _, v := range dy[(r*O+o)*P : (r*O+o+1)*P] {
+						s += float64(v)
+					}
+					n.bias.Grad[o] += float32(s)
+				}
+			}
+		}
+	}
+	if !n.w.Frozen {
+		n.weightGrad(p, x, dy)
+	}
+	if din[0] != nil {
+		n.inputGrad(p, x, dy, din[0])
+	}
+}
+
+// weightGrad computes dW_b = Σ_rows dy ⊗ in into n.dwb and adds the weight
+// gradient (through the binarization for binary layers) to w.Grad.
+func (n *convNode) weightGrad(p *pass, x *tensor, dy []float32) {
+	rows, O, P, J := x.rows(), n.s.OutC, n.p, n.j
+	chunks := min(dwChunks, rows)
+	if len(n.parts) < chunks {
+		n.parts = make([][]float32, chunks)
+	}
+	scr := n.scratch(p)
+	if n.linear {
+		// dW[o][i] = Σ_r dy[r][o]·x[r][i], split over column ranges of dW.
+		dyT := grow(scr[0].facc, O*rows)
+		scr[0].facc = dyT
+		for r := 0; r < rows; r++ {
+			for o := 0; o < O; o++ {
+				dyT[o*rows+r] = dy[r*O+o]
+			}
+		}
+		clear(n.dwb)
+		p.w.run(J, func(_, lo, hi int) {
+			f32.Gemm(O, hi-lo, rows, dyT, rows, x.data[lo:], J, n.dwb[lo:], J)
+		})
+	} else {
+		p.w.each(chunks, func(wk, c int) {
+			sc := &scr[wk]
+			part := grow(n.parts[c], O*J)
+			n.parts[c] = part
+			clear(part)
+			sc.fcols = grow(sc.fcols, P*J)
+			for r := c * rows / chunks; r < (c+1)*rows/chunks; r++ {
+				im2colRows(sc.fcols, x.row(r), n.inS, n.s, n.outS)
+				f32.Gemm(O, J, P, dy[r*O*P:], P, sc.fcols, J, part, J)
+			}
+		})
+		copy(n.dwb, n.parts[0][:O*J])
+		for c := 1; c < chunks; c++ {
+			for i, v := range n.parts[c][:O*J] {
+				n.dwb[i] += v
+			}
+		}
+	}
+	g := n.w.Grad
+	if !n.binary {
+		for i, v := range n.dwb {
+			g[i] += v
+		}
+		return
+	}
+	// binarize: w_b = α_o·sign(w), α_o = mean|w|.
+	// dw = α_o·dW_b·[|w| ≤ 1] + (Σ_j dW_b·sign(w))·sgn(w)/J, sgn(0) = 0.
+	w := n.w.Data
+	for o := 0; o < O; o++ {
+		var da float64
+		for j := o * J; j < (o+1)*J; j++ {
+			if w[j] >= 0 {
+				da += float64(n.dwb[j])
+			} else {
+				da -= float64(n.dwb[j])
+			}
+		}
+		dA := float32(da / float64(J))
+		a := n.alpha[o]
+		for j := o * J; j < (o+1)*J; j++ {
+			v := w[j]
+			var d float32
+			if v <= 1 && v >= -1 {
+				d = a * n.dwb[j]
+			}
+			switch {
+			case v > 0:
+				d += dA
+			case v < 0:
+				d -= dA
+			}
+			g[j] += d
+		}
+	}
+}
+
+// im2colRows writes the [P][J] patch matrix of one CHW row (row q = output
+// pixel, column j = (c·KH + ky)·KW + kx).
+func im2colRows(dst, src []float32, in model.Shape, s *LayerSpec, out model.Shape) {
+	J := in.C * s.KH * s.KW
+	for oy := 0; oy < out.H; oy++ {
+		for ox := 0; ox < out.W; ox++ {
+			row := dst[(oy*out.W+ox)*J : (oy*out.W+ox+1)*J]
+			for c := 0; c < in.C; c++ {
+				plane := src[c*in.H*in.W : (c+1)*in.H*in.W]
+				for ky := 0; ky < s.KH; ky++ {
+					iy := oy*s.Stride - s.Pad + ky
+					for kx := 0; kx < s.KW; kx++ {
+						ix := ox*s.Stride - s.Pad + kx
+						v := float32(0)
+						if iy >= 0 && iy < in.H && ix >= 0 && ix < in.W {
+							v = plane[iy*in.W+ix]
+						}
+						row[(c*s.KH+ky)*s.KW+kx] = v
+					}
+				}
+			}
+		}
+	}
+}
+
+// effectiveWeights fills n.wt with the forward weights transposed, [J][O]:
+// α_o·sign(w) for binary layers, w for float ones.
+func (n *convNode) effectiveWeights() {
+	O, J := n.s.OutC, n.j
+	for o := 0; o < O; o++ {
+		for j := 0; j < J; j++ {
+			v := n.w.Data[o*J+j]
+			if n.binary {
+				if v >= 0 {
+					v = n.alpha[o]
+				} else {
+					v = -n.alpha[o]
+				}
+			}
+			n.wt[j*O+o] = v
+		}
+	}
+}
+
+// inputGrad adds W_b^T dy to din.
+func (n *convNode) inputGrad(p *pass, x *tensor, dy, din []float32) {
+	rows, O, P, J := x.rows(), n.s.OutC, n.p, n.j
+	n.effectiveWeights()
+	if n.linear {
+		// din[r][i] += Σ_o dy[r][o]·W_b[o][i]; W_b = wt^T.
+		wb := grow(n.scr[0].fcols, O*J)
+		n.scr[0].fcols = wb
+		for j := 0; j < J; j++ {
+			for o := 0; o < O; o++ {
+				wb[o*J+j] = n.wt[j*O+o]
+			}
+		}
+		p.w.run(rows, func(_, lo, hi int) {
+			f32.Gemm(hi-lo, J, O, dy[lo*O:], O, wb, J, din[lo*J:], J)
+		})
+		return
+	}
+	scr := n.scratch(p)
+	isz := n.inS.Size()
+	p.w.run(rows, func(wk, lo, hi int) {
+		sc := &scr[wk]
+		sc.facc = grow(sc.facc, J*P)
+		for r := lo; r < hi; r++ {
+			clear(sc.facc)
+			f32.Gemm(J, P, O, n.wt, O, dy[r*O*P:], P, sc.facc, P)
+			col2imFloat(din[r*isz:(r+1)*isz], sc.facc, n.inS, n.s, n.outS)
+		}
+	})
+}

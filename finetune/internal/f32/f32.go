@@ -1,0 +1,92 @@
+// Package f32 holds the float32 kernels of the trainer's backward pass and
+// the float64-accumulating kernel of its forward pass.
+//
+// Every kernel here is deterministic and gives the same bits on every
+// platform and kernel set: Gemm rounds every product to float32 and adds it
+// to the accumulator in k order (no fused multiply-add, no reassociation), so
+// the AVX2 path, which vectorizes across output columns only, computes
+// exactly what the generic Go loops compute.
+package f32
+
+// Gemm computes C += A·B for row-major A (m×k, row stride lda), B (k×n, row
+// stride ldb) and C (m×n, row stride ldc). Each C[i][j] receives the products
+// A[i][p]·B[p][j], each rounded to float32, one after the other for p = 0..k-1.
+func Gemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	if m == 0 || n == 0 || k == 0 {
+		return
+	}
+	checkGemm(m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
+	gemm(m, n, k, a, lda, b, ldb, c, ldc)
+}
+
+// gemm is the kernel Gemm runs: gemmGeneric unless an init function of this
+// platform found something faster.
+var gemm = gemmGeneric
+
+func checkGemm(m, n, k, la, lda, lb, ldb, lc, ldc int) {
+	if m < 0 || n < 0 || k < 0 || lda < k || ldb < n || ldc < n ||
+		la < (m-1)*lda+k || lb < (k-1)*ldb+n || lc < (m-1)*ldc+n {
+		panic("f32: Gemm: operand too short for its shape")
+	}
+}
+
+// gemmGeneric is the reference for every Gemm kernel: i, p, j order, so each
+// C element accumulates its products in p order.
+func gemmGeneric(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	for i := 0; i < m; i++ {
+		crow := c[i*ldc : i*ldc+n]
+		arow := a[i*lda : i*lda+k]
+		for p, av := range arow {
+			brow := b[p*ldb : p*ldb+n]
+			for j, bv := range brow {
+				crow[j] += float32(av * bv)
+			}
+		}
+	}
+}
+
+// GemmF64 computes C = float32(Σ_p float64(A[i][p])·float64(B[p][j])): the
+// model format's reduction rule (accumulate in float64, round once), with
+// the sum running over p in increasing order. C is overwritten.
+func GemmF64(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 {
+		for i := 0; i < m; i++ {
+			clear(c[i*ldc : i*ldc+n])
+		}
+		return
+	}
+	checkGemm(m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
+	var acc [64]float64
+	for i := 0; i < m; i++ {
+		arow := a[i*lda : i*lda+k]
+		crow := c[i*ldc : i*ldc+n]
+		for j0 := 0; j0 < n; j0 += len(acc) {
+			nj := min(len(acc), n-j0)
+			s := acc[:nj]
+			clear(s)
+			for p, av := range arow {
+				a64 := float64(av)
+				brow := b[p*ldb+j0 : p*ldb+j0+nj]
+				for j, bv := range brow {
+					s[j] += a64 * float64(bv)
+				}
+			}
+			for j, v := range s {
+				crow[j0+j] = float32(v)
+			}
+		}
+	}
+}
+
+// DotF64 returns float32(Σ_i float64(a[i])·float64(b[i])), summed in i order.
+func DotF64(a, b []float32) float32 {
+	b = b[:len(a)]
+	var s float64
+	for i, v := range a {
+		s += float64(v) * float64(b[i])
+	}
+	return float32(s)
+}
