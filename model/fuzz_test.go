@@ -14,11 +14,16 @@ import (
 // FuzzLoad feeds arbitrary bytes to the parser without its recover
 // boundary: any panic is a failure, any accepted input must be a valid model
 // that re-encodes and parses again, any error must wrap ErrInvalid (see
-// parseChecked). Seeds: small valid files, the golden files, and a few
-// mutations of them. Crashers found are kept in testdata/fuzz/FuzzLoad.
+// parseChecked). Seeds: small valid files, the small golden files, and a
+// few mutations of them. Crashers found are kept in testdata/fuzz/FuzzLoad.
 //
-//	go test -run='^$' -fuzz=FuzzLoad -fuzztime=60s ./model/
+//	go test -run='^$' -fuzz=FuzzLoad -fuzztime=60s -fuzzminimizetime=5s ./model/
+//
+// Seeds stay small because Go's minimizer tries O(n²) byte-range removals
+// on every new-coverage input and pauses fuzzing meanwhile (up to
+// -fuzzminimizetime, 60 s by default).
 func FuzzLoad(f *testing.F) {
+	const maxSeed = 4096
 	small := smallFile(f)
 	seeds := [][]byte{small}
 	for i := range 3 {
@@ -32,9 +37,14 @@ func FuzzLoad(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		seeds = append(seeds, data)
+		if len(data) <= maxSeed {
+			seeds = append(seeds, data)
+		}
 	}
 	for _, s := range seeds {
+		if len(s) > maxSeed {
+			f.Fatalf("seed of %d bytes: keep seeds under %d", len(s), maxSeed)
+		}
 		f.Add(s)
 	}
 	f.Add(small[:len(small)/2])

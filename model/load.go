@@ -95,6 +95,18 @@ func Parse(data []byte) (m *Model, err error) {
 	return parse(data)
 }
 
+// FileVersion returns the format version stored in a .bsnn file, checking
+// only what it reads (identifier, root table, version fields), so it also
+// reports the version of files this package cannot load.
+func FileVersion(data []byte) (major, minor int, err error) {
+	v := &verifier{b: data, budget: int64(len(data)), layer: -1}
+	_, ma, mi, err := v.header()
+	if err != nil {
+		return 0, 0, err
+	}
+	return int(ma), int(mi), nil
+}
+
 // testHookDecode, when set by a test, runs just before decode (to check the
 // recover boundary).
 var testHookDecode func()

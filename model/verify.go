@@ -140,21 +140,7 @@ func verify(data []byte) error {
 	if len(data) > MaxFileSize {
 		return v.errf(ErrTooLarge, "file", "%d bytes, at most %d", len(data), MaxFileSize)
 	}
-	if len(data) < 8 {
-		return v.errf(ErrTruncated, "file", "%d bytes, a .bsnn file has at least 8 (root offset and identifier)", len(data))
-	}
-	if id := string(data[4:8]); id != fileIdentifier {
-		return v.errf(ErrBadIdentifier, "identifier", "file identifier is %q, want %q", id, fileIdentifier)
-	}
-	root, err := v.table(int64(v.u32(0)), "root")
-	if err != nil {
-		return err
-	}
-	major, err := v.u16Field(root, modelFormatMajor, "format_major")
-	if err != nil {
-		return err
-	}
-	minor, err := v.u16Field(root, modelFormatMinor, "format_minor")
+	root, major, minor, err := v.header()
 	if err != nil {
 		return err
 	}
@@ -177,6 +163,25 @@ func verify(data []byte) error {
 		}
 	}
 	return v.provenance(root)
+}
+
+// header checks the size, the identifier and the root table, and reads the
+// format version.
+func (v *verifier) header() (root table, major, minor uint16, err error) {
+	if len(v.b) < 8 {
+		return table{}, 0, 0, v.errf(ErrTruncated, "file", "%d bytes, a .bsnn file has at least 8 (root offset and identifier)", len(v.b))
+	}
+	if id := string(v.b[4:8]); id != fileIdentifier {
+		return table{}, 0, 0, v.errf(ErrBadIdentifier, "identifier", "file identifier is %q, want %q", id, fileIdentifier)
+	}
+	if root, err = v.table(int64(v.u32(0)), "root"); err != nil {
+		return table{}, 0, 0, err
+	}
+	if major, err = v.u16Field(root, modelFormatMajor, "format_major"); err != nil {
+		return table{}, 0, 0, err
+	}
+	minor, err = v.u16Field(root, modelFormatMinor, "format_minor")
+	return root, major, minor, err
 }
 
 func (v *verifier) input(root table) error {
