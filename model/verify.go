@@ -123,6 +123,7 @@ type verifier struct {
 	budget int64
 	layer  int // current layer for errors, -1 outside the layer list
 	op     Op
+	minor  uint16 // the file's minor version, for error hints
 }
 
 // table is a verified table.
@@ -144,6 +145,7 @@ func verify(data []byte) error {
 	if err != nil {
 		return err
 	}
+	v.minor = minor
 	if major != FormatVersion {
 		return v.errf(ErrVersion, "format_major", "file is format version %d.%d, this reader reads %d.x", major, minor, FormatVersion)
 	}
@@ -346,7 +348,12 @@ func (v *verifier) provenance(root table) error {
 }
 
 func (v *verifier) errf(kind error, field, format string, args ...any) error {
-	return &FormatError{Err: kind, Layer: v.layer, Op: v.op, Field: field, Msg: fmt.Sprintf(format, args...)}
+	msg := fmt.Sprintf(format, args...)
+	if kind == ErrBadEnum && v.minor > FormatMinor {
+		// Minor versions may add enum values.
+		msg += fmt.Sprintf(" (the file is format %d.%d, newer than this reader's %d.%d)", FormatVersion, v.minor, FormatVersion, FormatMinor)
+	}
+	return &FormatError{Err: kind, Layer: v.layer, Op: v.op, Field: field, Msg: msg}
 }
 
 // The raw readers below are only called on positions already checked to

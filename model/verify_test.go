@@ -178,6 +178,15 @@ func TestErrorText(t *testing.T) {
 	if want := "layer 3 (conv2d): precision: unknown enum value: value 3, want 0..2"; !errors.Is(err, model.ErrBadEnum) || err.Error() != want {
 		t.Errorf("err = %v\nwant %s", err, want)
 	}
+
+	// The same from a newer minor version: the error says why.
+	data = must(model.EncodeUnchecked(m, model.FormatVersion, model.FormatMinor+1))
+	fb.GetRootAsModel(data, 0).Layers(&l, 3)
+	l.MutatePrecision(3)
+	_, err = parseChecked(t, data)
+	if want := "layer 3 (conv2d): precision: unknown enum value: value 3, want 0..2 (the file is format 1.1, newer than this reader's 1.0)"; err == nil || err.Error() != want {
+		t.Errorf("err = %v\nwant %s", err, want)
+	}
 }
 
 func TestPadBits(t *testing.T) {
