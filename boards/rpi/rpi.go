@@ -139,33 +139,3 @@ var Header = []HeaderPin{
 	{12, 32, "PWM0"}, {13, 33, "PWM1"}, {19, 35, "PCM FS / PWM1"}, {16, 36, ""},
 	{26, 37, ""}, {20, 38, "PCM DIN"}, {21, 40, "PCM DOUT"},
 }
-
-// HeaderByName finds a header pin by its GPIO name ("GPIO17", any case) or
-// its physical position ("P1_11" or "J8_11", the aliases periph registers on
-// older Pis).
-func HeaderByName(name string) (HeaderPin, bool) {
-	u := strings.ToUpper(strings.TrimSpace(name))
-	if n, ok := strings.CutPrefix(u, "GPIO"); ok {
-		if g, err := strconv.Atoi(n); err == nil && n == strconv.Itoa(g) {
-			for _, p := range Header {
-				if p.GPIO == g {
-					return p, true
-				}
-			}
-		}
-		return HeaderPin{}, false
-	}
-	for _, prefix := range []string{"P1_", "J8_"} {
-		if n, ok := strings.CutPrefix(u, prefix); ok {
-			if phys, err := strconv.Atoi(n); err == nil && n == strconv.Itoa(phys) {
-				for _, p := range Header {
-					if p.Physical == phys {
-						return p, true
-					}
-				}
-			}
-			return HeaderPin{}, false
-		}
-	}
-	return HeaderPin{}, false
-}
