@@ -1,6 +1,9 @@
 package bitops
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // WordBits is the number of elements packed into one word.
 const WordBits = 64
@@ -81,7 +84,9 @@ func checkGemm(op string, ldst, ls, m, lw, n, words int) error {
 	if m < 0 || n < 0 || words < 0 {
 		return fmt.Errorf("bitops: %s: negative shape m=%d n=%d words=%d", op, m, n, words)
 	}
-	const maxElems = 1 << 40
+	// Bounds m·words, n·words and m·n well below overflow on 64-bit ints
+	// and at MaxInt on 32-bit ones (32-bit ARM boards).
+	const maxElems = min(1<<40, math.MaxInt)
 	if m != 0 && words > maxElems/m || n != 0 && words > maxElems/n || m != 0 && n > maxElems/m {
 		return fmt.Errorf("bitops: %s: shape m=%d n=%d words=%d is too large", op, m, n, words)
 	}
