@@ -77,9 +77,11 @@ func TestTruncated(t *testing.T) {
 
 func TestBitFlips(t *testing.T) {
 	data := smallFile(t)
-	masks := []byte{0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80, 0xff}
+	// Low, middle and high bits of lengths, offsets and enums, and a whole
+	// byte; FuzzLoad explores the rest.
+	masks := []byte{0x01, 0x08, 0x80, 0xff}
 	if testing.Short() {
-		masks = []byte{0x01, 0x80, 0xff}
+		masks = []byte{0x01, 0xff}
 	}
 	accepted := 0
 	buf := make([]byte, len(data))
