@@ -18,8 +18,8 @@ const (
 	isLinux = runtime.GOOS == "linux"
 )
 
-// Pin is one GPIO on a board's header.
-type Pin struct {
+// HeaderPin is one GPIO on a board's header.
+type HeaderPin struct {
 	Name     string // line name periph registers, e.g. "GPIO17"
 	Physical int    // position on the header, 0 when the board has no fixed header
 	Note     string // alternate function or caution worth knowing before wiring
@@ -39,7 +39,7 @@ type Profile struct {
 	// GPIO lists the header pins usable as outputs, in header order. Nil
 	// means the profile has no fixed header: any line name periph registers
 	// on the host is accepted as is.
-	GPIO []Pin
+	GPIO []HeaderPin
 
 	// match reports whether facts describe a board of this family. Facts of
 	// the real host or of a fake file system go through the same function.
@@ -64,7 +64,7 @@ func (p *Profile) Present() bool {
 // ("GPIO17", any case) or, on boards with a numbered header, "P1_<n>" or
 // "J8_<n>" for physical pin n. It reports false when the profile has no such
 // pin or no fixed header.
-func (p *Profile) Header(name string) (Pin, bool) {
+func (p *Profile) Header(name string) (HeaderPin, bool) {
 	u := strings.ToUpper(strings.TrimSpace(name))
 	for _, pin := range p.GPIO {
 		if u == strings.ToUpper(pin.Name) ||
@@ -72,7 +72,7 @@ func (p *Profile) Header(name string) (Pin, bool) {
 			return pin, true
 		}
 	}
-	return Pin{}, false
+	return HeaderPin{}, false
 }
 
 // Board is a detected board: the matching profile, the facts read from the
@@ -127,7 +127,7 @@ func Lookup(id string) (*Profile, error) {
 // Detect identifies the board described by a Linux-style root file system
 // (paths like "proc/cpuinfo", "proc/device-tree/model",
 // "sys/firmware/devicetree/base/compatible") for the given GOOS and GOARCH.
-// Tests pass an fstest.MapFS or a [boardtest] fixture; [DetectHost] passes
+// Tests pass an fstest.MapFS or a fixture of package boardtest; [DetectHost] passes
 // the real root. Detection never fails: missing files lead to a less
 // specific profile, at worst "other".
 func Detect(root fs.FS, goos, goarch string) *Board {
@@ -237,7 +237,7 @@ func (b *Board) String() string {
 
 // pinRanges lists pin names sorted, with runs of GPIO<n> numbers shortened
 // to "GPIO2-27".
-func pinRanges(pins []Pin) string {
+func pinRanges(pins []HeaderPin) string {
 	var nums []int
 	var other []string
 	for _, p := range pins {

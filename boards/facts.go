@@ -29,7 +29,7 @@ type Facts struct {
 	CPU           string // CPU summary: "Intel(R) N100" or "4× Cortex-A76 + 4× Cortex-A55"
 	Cores         int    // logical CPUs listed in /proc/cpuinfo
 	PhysicalCores int    // distinct (physical id, core id) pairs; Cores when not listed
-	BigCores      int    // arm: cores that are not little (Cortex-A5x/A3x/A5xx); Cores when uniform
+	BigCores      int    // arm: cores other than in-order A35/A53/A55/A510/A520; Cores when uniform
 	MemTotal      uint64 // bytes, from /proc/meminfo
 
 	flags map[string]bool // x86 "flags" or arm "Features"; nil when not read

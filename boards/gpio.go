@@ -44,7 +44,8 @@ func (b *Board) PinName(name string) (string, error) {
 	return "", fmt.Errorf("%w %q on the %s header (it has %s)", ErrNoPin, name, b.Profile.Name, strings.Join(names, " "))
 }
 
-// Pin opens the named GPIO of the host (after [Board.Open]) for output.
+// Pin resolves name with [Board.PinName], initialises periph ([Board.Open])
+// and returns the host's pin of that name.
 func (b *Board) Pin(name string) (gpio.PinIO, error) {
 	line, err := b.PinName(name)
 	if err != nil {

@@ -45,7 +45,7 @@ type output struct {
 // NewOutputs opens one pin per rule with open and drives it low, the safe
 // state for active-high loads such as LEDs and relay drivers. Two rules on
 // the same physical pin (an alias like "P1_11" for "GPIO17") are an error.
-// Tests pass a [boardtest.Pins] opener; [Board.Outputs] passes the host's.
+// Tests pass the Open method of package boardtest's fake Pins; [Board.Outputs] passes the host's.
 func NewOutputs(rules []Rule, open func(name string) (gpio.PinOut, error)) (*Outputs, error) {
 	o := &Outputs{}
 	owner := map[string]string{}

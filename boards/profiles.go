@@ -27,10 +27,10 @@ var profiles = []*Profile{
 	},
 }
 
-func piHeader() []Pin {
-	pins := make([]Pin, len(rpi.Header))
+func piHeader() []HeaderPin {
+	pins := make([]HeaderPin, len(rpi.Header))
 	for i, h := range rpi.Header {
-		pins[i] = Pin{Name: h.Name(), Physical: h.Physical, Note: h.Note}
+		pins[i] = HeaderPin{Name: h.Name(), Physical: h.Physical, Note: h.Note}
 	}
 	return pins
 }

@@ -19,6 +19,27 @@ joined by '&', all of which must hold for the pin to be high:
 Several pins before '=' take one class each, in order: GPIO5,GPIO6,GPIO13=class:0-2.
 Examples: GPIO17=class:3  GPIO27=spike-rate>0.2  GPIO22=class:cat&conf>=0.8  GPIO23=busy`
 
+// RuleSpecs collects the values of a repeatable -gpio flag for
+// [ParseRules], which runs once the model's labels are known:
+//
+//	var gpioRules boards.RuleSpecs
+//	flag.Var(&gpioRules, "gpio", boards.RuleSyntax)
+type RuleSpecs []string
+
+// String implements flag.Value.
+func (s *RuleSpecs) String() string {
+	if s == nil {
+		return ""
+	}
+	return strings.Join(*s, "; ")
+}
+
+// Set implements flag.Value; it only collects, ParseRules checks.
+func (s *RuleSpecs) Set(v string) error {
+	*s = append(*s, v)
+	return nil
+}
+
 // maxClass bounds class numbers so ranges stay cheap to count and compare.
 const maxClass = 1 << 24
 

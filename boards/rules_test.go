@@ -1,6 +1,7 @@
 package boards_test
 
 import (
+	"flag"
 	"strings"
 	"testing"
 
@@ -107,6 +108,25 @@ func TestParseRulesErrors(t *testing.T) {
 	// Duplicates are caught across flag values too.
 	if _, err := boards.ParseRules(nil, "GPIO17=class:1", "GPIO17=class:2"); err == nil {
 		t.Error("duplicate pin across specs accepted")
+	}
+}
+
+func TestRuleSpecsFlag(t *testing.T) {
+	var specs boards.RuleSpecs
+	fs := flag.NewFlagSet("bsnn-run", flag.ContinueOnError)
+	fs.Var(&specs, "gpio", boards.RuleSyntax)
+	if err := fs.Parse([]string{"-gpio", "GPIO17=class:Bag", "-gpio", "GPIO22=busy;GPIO27=spike-rate>0.2"}); err != nil {
+		t.Fatal(err)
+	}
+	rules, err := boards.ParseRules(fashion, specs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := canonical(rules), "GPIO17=class:8; GPIO22=busy; GPIO27=spike-rate>0.2"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if got := specs.String(); got != "GPIO17=class:Bag; GPIO22=busy;GPIO27=spike-rate>0.2" {
+		t.Errorf("String %q", got)
 	}
 }
 
