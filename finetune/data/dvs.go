@@ -77,8 +77,8 @@ func (d *DVS) Log(v float32) float32 { return float32(math.Log(float64(v + d.cfg
 
 // Step feeds a frame of intensities in [0,1] (h×w, row-major) seen at time
 // t µs and appends the events since the previous frame to ev, in time order
-// (ties by row, column, polarity). The first frame after NewDVS or Reset
-// only sets the references.
+// (ties by row, column, polarity), with times in (previous frame's time,
+// t]. The first frame after NewDVS or Reset only sets the references.
 func (d *DVS) Step(frame []float32, t int64, ev []Event) ([]Event, error) {
 	if len(frame) < d.w*d.h {
 		return ev, fmt.Errorf("data: DVS frame has %d values; the sensor has %d×%d", len(frame), d.w, d.h)
@@ -101,6 +101,16 @@ func (d *DVS) StepLog(logs []float32, t int64, ev []Event) ([]Event, error) {
 		sortEvents(ev[first:])
 	}
 	return ev, err
+}
+
+// stepTime returns the offset of a crossing at fraction f of a span µs long,
+// at least 1 µs so a step's events fall in (previous frame, this frame].
+func stepTime(f, span float64) int64 {
+	dt := int64(math.Round(f * span))
+	if dt < 1 && span >= 1 {
+		dt = 1
+	}
+	return dt
 }
 
 // sortEvents orders events by time, then row, column and polarity.
@@ -154,7 +164,7 @@ func (d *DVS) stepLog(logs []float32, t int64, ev []Event) ([]Event, error) {
 			if inv != 0 {
 				f = min(max(float64(ref-p0)*inv, 0), 1)
 			}
-			ev = append(ev, Event{T: t0 + int64(math.Round(f*span)), X: x, Y: y, P: 1})
+			ev = append(ev, Event{T: t0 + stepTime(f, span), X: x, Y: y, P: 1})
 		}
 		for ref-l >= off {
 			ref -= off
@@ -162,7 +172,7 @@ func (d *DVS) stepLog(logs []float32, t int64, ev []Event) ([]Event, error) {
 			if inv != 0 {
 				f = min(max(float64(ref-p0)*inv, 0), 1)
 			}
-			ev = append(ev, Event{T: t0 + int64(math.Round(f*span)), X: x, Y: y, P: 0})
+			ev = append(ev, Event{T: t0 + stepTime(f, span), X: x, Y: y, P: 0})
 		}
 		d.ref[i], d.prev[i] = ref, l
 	}
@@ -265,7 +275,7 @@ func (s *Saccades) position(t int64) (float32, float32) {
 }
 
 // Events appends to ev the events for one image (h×w intensities in [0,1]),
-// in time order, with times in [0, Duration()].
+// in time order, with times in (0, Duration()].
 func (s *Saccades) Events(img []float32, ev []Event) ([]Event, error) {
 	first := len(ev)
 	ev, err := s.events(img, ev)
