@@ -56,7 +56,9 @@ var Generic = &Kernels{
 }
 
 // registry is appended to only from init functions and read-only afterwards.
-var registry = []*Kernels{Generic}
+var registry []*Kernels
+
+func init() { register(Generic) }
 
 func register(k *Kernels) {
 	registry = append(registry, k)

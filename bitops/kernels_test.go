@@ -246,6 +246,9 @@ func gemmCase(t *testing.T, rng *rand.Rand, k *Kernels, m, n, words, smode, wmod
 		t.Fatalf("%s: AndGemmSparse differs from generic AndGemm:\n got %v\nwant %v", name, dst, want)
 	}
 	checkStats(t, name, st, s, m, words)
+	if !slices.Equal(s, s0) || !slices.Equal(w, w0) {
+		t.Fatalf("%s: AndGemm or AndGemmSparse modified its inputs", name)
+	}
 
 	nbits := words * 64
 	if words > 0 {
@@ -411,6 +414,9 @@ func TestDotsAndPopcount(t *testing.T) {
 					}
 					if ref := naiveAnd(a, 1, b, 1, words)[0]; got != int(ref) {
 						t.Fatalf("AndDot words=%d: got %d want %d", words, got, ref)
+					}
+					if !slices.Equal(a, a0) || !slices.Equal(b, b0) {
+						t.Fatal("Popcount or AndDot modified its inputs")
 					}
 					nbits := words * 64
 					if words > 0 {

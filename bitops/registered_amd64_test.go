@@ -11,6 +11,9 @@ import (
 // TestRegisteredAMD64 fails when cpuid reports the features of a set that
 // is not registered, or a set is registered without its features.
 func TestRegisteredAMD64(t *testing.T) {
+	if !haveAsm {
+		t.Fatal("haveAsm is false in an assembly build")
+	}
 	sets := []struct {
 		name string
 		has  bool

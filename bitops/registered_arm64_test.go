@@ -12,6 +12,9 @@ import (
 // SIMD is mandatory on ARMv8-A, so there is no cpuid gate, but a cpuid that
 // reports no ASIMD means the kernels would fault, so it fails the test too.
 func TestRegisteredARM64(t *testing.T) {
+	if !haveAsm {
+		t.Fatal("haveAsm is false in an assembly build")
+	}
 	if _, err := Lookup("neon"); err != nil {
 		t.Fatalf("neon is not registered: %v", err)
 	}
