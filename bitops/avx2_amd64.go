@@ -36,6 +36,7 @@ var avx2Kernels = &Kernels{
 	Name:         "avx2",
 	prio:         20,
 	blockWords:   4,
+	skipDiv:      4,
 	andGemm:      andGemmAVX2,
 	xnorGemm:     xnorGemmAVX2,
 	andRowBlocks: andRowBlocksAVX2,

@@ -31,6 +31,7 @@ var avx512Kernels = &Kernels{
 	Name:         "avx512",
 	prio:         30,
 	blockWords:   8,
+	skipDiv:      4,
 	andGemm:      andGemmAVX512,
 	xnorGemm:     xnorGemmAVX512,
 	andRowBlocks: andRowBlocksAVX512,

@@ -31,6 +31,7 @@ var neonKernels = &Kernels{
 	Name:         "neon",
 	prio:         20,
 	blockWords:   2,
+	skipDiv:      4,
 	andGemm:      andGemmNEON,
 	xnorGemm:     xnorGemmNEON,
 	andRowBlocks: andRowBlocksNEON,

@@ -59,12 +59,6 @@ func NonZeroWords(x []uint64) int {
 	return c
 }
 
-// sparseSkipDiv sets when AndGemmSparse skips inside a row rather than
-// running the dense kernel: when at least 1/sparseSkipDiv of the row's words
-// are in all-zero blocks. Below that the indirection costs more than the
-// skipped popcounts save (measured with BenchmarkAndGemmSparse).
-const sparseSkipDiv = 8
-
 var blockPool = sync.Pool{New: func() any { return new([]int32) }}
 
 // AndGemmSparse computes the same dst as AndGemm, bit for bit, and skips
@@ -75,9 +69,9 @@ var blockPool = sync.Pool{New: func() any { return new([]int32) }}
 //     SIMD register of the set (1 word for generic, 4 for avx2, 8 for
 //     avx512, 2 for neon), because testing finer than the register costs
 //     more than it saves;
-//   - a row with fewer than 1/8 of its words in zero blocks runs through the
-//     dense kernel (counted in DenseRows), and runs of such rows are batched
-//     into one dense GEMM call.
+//   - a row with too few words in zero blocks for skipping to pay (under
+//     1/12 of the row for generic, 1/4 for avx2, measured on conv rows) runs through the dense kernel, counted in DenseRows; runs of such
+//     rows are batched into one dense GEMM call.
 //
 // The returned stats say what was skipped. Rows at a random 10 % spike rate
 // have almost no all-zero words (0.9^64 ≈ 0.1 %), so skipping pays only for
@@ -136,7 +130,7 @@ func (k *Kernels) AndGemmSparse(dst []int32, s []uint64, m int, w []uint64, n, w
 			clear(dst[i*n : (i+1)*n])
 			st.SkippedRows++
 			st.SkippedWords += int64(words)
-		case skip*sparseSkipDiv < words:
+		case skip*k.skipDiv < words:
 			st.DenseRows++
 			if run < 0 {
 				run = i
