@@ -70,8 +70,9 @@ var blockPool = sync.Pool{New: func() any { return new([]int32) }}
 //     avx512, 2 for neon), because testing finer than the register costs
 //     more than it saves;
 //   - a row with too few words in zero blocks for skipping to pay (under
-//     1/12 of the row for generic, 1/4 for avx2, measured on conv rows) runs through the dense kernel, counted in DenseRows; runs of such
-//     rows are batched into one dense GEMM call.
+//     1/12 of the row for generic, 1/4 for avx2, measured on conv rows)
+//     runs through the dense kernel, counted in DenseRows; runs of such rows
+//     are batched into one dense GEMM call.
 //
 // The returned stats say what was skipped. Rows at a random 10 % spike rate
 // have almost no all-zero words (0.9^64 ≈ 0.1 %), so skipping pays only for
