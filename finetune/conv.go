@@ -48,6 +48,7 @@ type convNode struct {
 	// Backward scratch.
 	dy    []float32
 	wt    []float32   // effective weights transposed, [J][OutC]
+	wtk   []float32   // effective weights per tap, [KH·KW][InC][OutC]
 	dwb   []float32   // dL/dW_b, [OutC][J]
 	parts [][]float32 // per-chunk partial dW_b
 	scr   []convScratch
@@ -464,43 +465,13 @@ func (n *convNode) backward(p *pass, in []*tensor, out *tensor, dout []float32, 
 // weightGrad computes dW_b = Σ_rows dy ⊗ in into n.dwb and adds the weight
 // gradient (through the binarization for binary layers) to w.Grad.
 func (n *convNode) weightGrad(p *pass, x *tensor, dy []float32) {
-	rows, O, P, J := x.rows(), n.s.OutC, n.p, n.j
-	chunks := min(dwChunks, rows)
-	if len(n.parts) < chunks {
-		n.parts = make([][]float32, chunks)
-	}
-	scr := n.scratch(p)
-	if n.linear {
-		// dW[o][i] = Σ_r dy[r][o]·x[r][i], split over column ranges of dW.
-		dyT := grow(scr[0].facc, O*rows)
-		scr[0].facc = dyT
-		for r := 0; r < rows; r++ {
-			for o := 0; o < O; o++ {
-				dyT[o*rows+r] = dy[r*O+o]
-			}
-		}
-		clear(n.dwb)
-		p.w.run(J, func(_, lo, hi int) {
-			f32.Gemm(O, hi-lo, rows, dyT, rows, x.data[lo:], J, n.dwb[lo:], J)
-		})
-	} else {
-		p.w.each(chunks, func(wk, c int) {
-			sc := &scr[wk]
-			part := grow(n.parts[c], O*J)
-			n.parts[c] = part
-			clear(part)
-			sc.fcols = grow(sc.fcols, P*J)
-			for r := c * rows / chunks; r < (c+1)*rows/chunks; r++ {
-				im2colRows(sc.fcols, x.row(r), n.inS, n.s, n.outS)
-				f32.Gemm(O, J, P, dy[r*O*P:], P, sc.fcols, J, part, J)
-			}
-		})
-		copy(n.dwb, n.parts[0][:O*J])
-		for c := 1; c < chunks; c++ {
-			for i, v := range n.parts[c][:O*J] {
-				n.dwb[i] += v
-			}
-		}
+	switch {
+	case n.binary:
+		n.weightGradBinary(p, x, dy)
+	case n.linear:
+		n.weightGradLinear(p, x, dy)
+	default:
+		n.weightGradFloat(p, x, dy)
 	}
 	g := n.w.Grad
 	if !n.binary {
@@ -511,6 +482,7 @@ func (n *convNode) weightGrad(p *pass, x *tensor, dy []float32) {
 	}
 	// binarize: w_b = α_o·sign(w), α_o = mean|w|.
 	// dw = α_o·dW_b·[|w| ≤ 1] + (Σ_j dW_b·sign(w))·sgn(w)/J, sgn(0) = 0.
+	O, J := n.s.OutC, n.j
 	w := n.w.Data
 	for o := 0; o < O; o++ {
 		var da float64
@@ -540,25 +512,139 @@ func (n *convNode) weightGrad(p *pass, x *tensor, dy []float32) {
 	}
 }
 
-// im2colRows writes the [P][J] patch matrix of one CHW row (row q = output
-// pixel, column j = (c·KH + ky)·KW + kx).
-func im2colRows(dst, src []float32, in model.Shape, s *LayerSpec, out model.Shape) {
-	J := in.C * s.KH * s.KW
-	for oy := 0; oy < out.H; oy++ {
-		for ox := 0; ox < out.W; ox++ {
-			row := dst[(oy*out.W+ox)*J : (oy*out.W+ox+1)*J]
-			for c := 0; c < in.C; c++ {
-				plane := src[c*in.H*in.W : (c+1)*in.H*in.W]
-				for ky := 0; ky < s.KH; ky++ {
-					iy := oy*s.Stride - s.Pad + ky
-					for kx := 0; kx < s.KW; kx++ {
-						ix := ox*s.Stride - s.Pad + kx
-						v := float32(0)
-						if iy >= 0 && iy < in.H && ix >= 0 && ix < in.W {
-							v = plane[iy*in.W+ix]
-						}
-						row[(c*s.KH+ky)*s.KW+kx] = v
-					}
+// reduceParts sums the first k partial sums (each size floats) in order
+// into dst.
+func (n *convNode) reduceParts(dst []float32, k, size int) {
+	copy(dst, n.parts[0][:size])
+	for c := 1; c < k; c++ {
+		for i, v := range n.parts[c][:size] {
+			dst[i] += v
+		}
+	}
+}
+
+// partial returns the zeroed partial sum c of size floats.
+func (n *convNode) partial(c, size int) []float32 {
+	part := grow(n.parts[c], size)
+	n.parts[c] = part
+	clear(part)
+	return part
+}
+
+// weightGradBinary accumulates dW_b for spike input: for every input spike,
+// the dy of the output pixels it feeds is added to the weight rows of its
+// channel and tap (f32.AddRows), in a [bit][OutC] layout indexed like the
+// packed im2col rows, then transposed into n.dwb.
+func (n *convNode) weightGradBinary(p *pass, x *tensor, dy []float32) {
+	rows, O, P := x.rows(), n.s.OutC, n.p
+	nb := n.rw * 64
+	chunks := min(dwChunks, rows)
+	if len(n.parts) < chunks {
+		n.parts = make([][]float32, chunks)
+	}
+	scr := n.scratch(p)
+	p.w.each(chunks, func(wk, c int) {
+		sc := &scr[wk]
+		part := n.partial(c, nb*O)
+		for r := c * rows / chunks; r < (c+1)*rows/chunks; r++ {
+			bits := n.inputBits(x, r, sc)
+			if n.linear {
+				f32.AddRows(part, O, dy[r*O:(r+1)*O], bits)
+				continue
+			}
+			sc.cols = grow(sc.cols, P*n.rw)
+			im2colBits(sc.cols, bits, n.inS, n.s, n.outS)
+			sc.facc = grow(sc.facc, P*O)
+			transpose(sc.facc, dy[r*O*P:(r+1)*O*P], O, P)
+			for q := 0; q < P; q++ {
+				f32.AddRows(part, O, sc.facc[q*O:(q+1)*O], sc.cols[q*n.rw:(q+1)*n.rw])
+			}
+		}
+	})
+	dwt := grow(scr[0].fcols, nb*O)
+	scr[0].fcols = dwt
+	n.reduceParts(dwt, chunks, nb*O)
+	if n.linear {
+		transpose(n.dwb, dwt[:n.j*O], n.j, O)
+		return
+	}
+	pw := bitops.PixelWords(n.s.InC)
+	for o := 0; o < O; o++ {
+		for c := 0; c < n.s.InC; c++ {
+			for k := 0; k < n.k; k++ {
+				n.dwb[o*n.j+c*n.k+k] = dwt[(k*pw*64+c)*O+o]
+			}
+		}
+	}
+}
+
+// inputBits returns the packed spikes of input row r: the tensor's own
+// bits, or a packing of its values into sc.
+func (n *convNode) inputBits(x *tensor, r int, sc *convScratch) []uint64 {
+	if n.linear {
+		if x.bits != nil && x.pixelWords() == n.rw {
+			return x.rowBits(r)
+		}
+		sc.bits = grow(sc.bits, n.rw)
+		_ = bitops.PackSpikes(sc.bits, x.row(r))
+		return sc.bits
+	}
+	if x.bits != nil {
+		return x.rowBits(r)
+	}
+	sc.bits = grow(sc.bits, x.shape.H*x.shape.W*x.pixelWords())
+	packRow(sc.bits, x.row(r), x.shape)
+	return sc.bits
+}
+
+// weightGradFloat accumulates dW for a float conv: dW^T[j][o] =
+// Σ_q cols[j][q]·dy^T[q][o] per row, in fixed chunks of rows.
+func (n *convNode) weightGradFloat(p *pass, x *tensor, dy []float32) {
+	rows, O, P, J := x.rows(), n.s.OutC, n.p, n.j
+	chunks := min(dwChunks, rows)
+	if len(n.parts) < chunks {
+		n.parts = make([][]float32, chunks)
+	}
+	scr := n.scratch(p)
+	p.w.each(chunks, func(wk, c int) {
+		sc := &scr[wk]
+		part := n.partial(c, J*O)
+		sc.fcols = grow(sc.fcols, J*P)
+		sc.facc = grow(sc.facc, P*O)
+		for r := c * rows / chunks; r < (c+1)*rows/chunks; r++ {
+			im2colFloat(sc.fcols, x.row(r), n.inS, n.s, n.outS)
+			transpose(sc.facc, dy[r*O*P:(r+1)*O*P], O, P)
+			f32.Gemm(J, O, P, sc.fcols, P, sc.facc, O, part, O)
+		}
+	})
+	dwt := grow(n.wt, J*O)
+	n.reduceParts(dwt, chunks, J*O)
+	transpose(n.dwb, dwt, J, O)
+}
+
+// weightGradLinear: dW[o][i] = Σ_r dy[r][o]·x[r][i], split over column
+// ranges of dW.
+func (n *convNode) weightGradLinear(p *pass, x *tensor, dy []float32) {
+	rows, O, J := x.rows(), n.s.OutC, n.j
+	scr := n.scratch(p)
+	dyT := grow(scr[0].facc, O*rows)
+	scr[0].facc = dyT
+	transpose(dyT, dy[:rows*O], rows, O)
+	clear(n.dwb)
+	p.w.run(J, func(_, lo, hi int) {
+		f32.Gemm(O, hi-lo, rows, dyT, rows, x.data[lo:], J, n.dwb[lo:], J)
+	})
+}
+
+// transpose writes the r×c matrix src as the c×r matrix dst.
+func transpose(dst, src []float32, r, c int) {
+	const bs = 16
+	for i0 := 0; i0 < r; i0 += bs {
+		for j0 := 0; j0 < c; j0 += bs {
+			for i := i0; i < min(i0+bs, r); i++ {
+				row := src[i*c : (i+1)*c]
+				for j := j0; j < min(j0+bs, c); j++ {
+					dst[j*r+i] = row[j]
 				}
 			}
 		}
@@ -602,6 +688,10 @@ func (n *convNode) inputGrad(p *pass, x *tensor, dy, din []float32) {
 		})
 		return
 	}
+	if n.s.Stride == 1 {
+		n.inputGradShift(p, x, dy, din)
+		return
+	}
 	scr := n.scratch(p)
 	isz := n.inS.Size()
 	p.w.run(rows, func(wk, lo, hi int) {
@@ -611,6 +701,65 @@ func (n *convNode) inputGrad(p *pass, x *tensor, dy, din []float32) {
 			clear(sc.facc)
 			f32.Gemm(J, P, O, n.wt, O, dy[r*O*P:], P, sc.facc, P)
 			col2imFloat(din[r*isz:(r+1)*isz], sc.facc, n.inS, n.s, n.outS)
+		}
+	})
+}
+
+// inputGradShift computes din += W_b^T ⋆ dy for a stride-1 conv as KH·KW
+// GEMMs, one per tap, on a zero-padded copy of dy: in "wide" coordinates
+// q = iy·Wp + ix (Wp = W + KW − 1; columns ix ≥ W are scratch), tap
+// (ky, kx) reads dy_pad at q + (KH−1−ky)·Wp + (KW−1−kx), so every tap is a
+// plain GEMM over a shifted view and no col2im scatter is needed.
+func (n *convNode) inputGradShift(p *pass, x *tensor, dy, din []float32) {
+	rows, O, C := x.rows(), n.s.OutC, n.s.InC
+	KH, KW := n.s.KH, n.s.KW
+	H, W := n.inS.H, n.inS.W
+	Ho, Wo := n.outS.H, n.outS.W
+	t0, l0 := KH-1-n.s.Pad, KW-1-n.s.Pad
+	Hp, Wp := H+KH-1, W+KW-1
+	plane := Hp * Wp
+	N := H * Wp
+	// wtk[k][c][o]: the effective weights of tap k.
+	wtk := grow(n.wtk, n.k*C*O)
+	n.wtk = wtk
+	for k := 0; k < n.k; k++ {
+		for c := 0; c < C; c++ {
+			copy(wtk[(k*C+c)*O:(k*C+c+1)*O], n.wt[(c*n.k+k)*O:(c*n.k+k+1)*O])
+		}
+	}
+	scr := n.scratch(p)
+	isz, osz := n.inS.Size(), n.outS.Size()
+	p.w.run(rows, func(wk, lo, hi int) {
+		sc := &scr[wk]
+		sc.fcols = grow(sc.fcols, O*plane+KW)
+		dyp := sc.fcols
+		clear(dyp)
+		sc.facc = grow(sc.facc, C*N)
+		dxw := sc.facc
+		for r := lo; r < hi; r++ {
+			for o := 0; o < O; o++ {
+				src := dy[r*osz+o*Ho*Wo : r*osz+(o+1)*Ho*Wo]
+				for y := 0; y < Ho; y++ {
+					copy(dyp[o*plane+(y+t0)*Wp+l0:], src[y*Wo:(y+1)*Wo])
+				}
+			}
+			clear(dxw)
+			for ky := 0; ky < KH; ky++ {
+				for kx := 0; kx < KW; kx++ {
+					k := ky*KW + kx
+					off := (KH-1-ky)*Wp + (KW - 1 - kx)
+					f32.Gemm(C, N, O, wtk[k*C*O:], O, dyp[off:], plane, dxw, N)
+				}
+			}
+			d := din[r*isz : (r+1)*isz]
+			for c := 0; c < C; c++ {
+				for iy := 0; iy < H; iy++ {
+					dr := d[(c*H+iy)*W : (c*H+iy+1)*W]
+					for ix, v := range dxw[c*N+iy*Wp : c*N+iy*Wp+W] {
+						dr[ix] += v
+					}
+				}
+			}
 		}
 	})
 }

@@ -21,6 +21,7 @@ type lifNode struct {
 	gamma       float32
 
 	u      []float32 // membrane potentials of the last training forward
+	scr    [][]float32 // per-goroutine u and s of one channel plane
 	counts []int64   // spikes per work unit
 	spikes int64     // spikes in the last forward
 }
@@ -54,7 +55,10 @@ func (l *lifNode) forward(p *pass, in []*tensor, out *tensor) error {
 	nu, pw := l.units(B)
 	l.counts = grow(l.counts, nu)
 	lam, vth, hard := l.lambda, l.vth, l.reset == model.ResetHard
-	p.w.each(nu, func(_, k int) {
+	if len(l.scr) < p.w.n {
+		l.scr = make([][]float32, p.w.n)
+	}
+	p.w.each(nu, func(wk, k int) {
 		b, cw := k/pw, k%pw
 		for t := 0; t < T; t++ {
 			rb := out.rowBits(t*B + b)
@@ -63,8 +67,8 @@ func (l *lifNode) forward(p *pass, in []*tensor, out *tensor) error {
 			}
 		}
 		var count int64
-		u := make([]float32, hw)
-		s := make([]float32, hw)
+		st := l.state(wk, hw)
+		u, s := st[:hw], st[hw:]
 		for c := cw * 64; c < min(C, cw*64+64); c++ {
 			clear(u)
 			clear(s)
@@ -74,26 +78,8 @@ func (l *lifNode) forward(p *pass, in []*tensor, out *tensor) error {
 				xs := x.data[x.phys(r)*size+c*hw : x.phys(r)*size+(c+1)*hw]
 				os := out.data[r*size+c*hw : r*size+(c+1)*hw]
 				rb := out.rowBits(r)
-				for q, xv := range xs {
-					h := u[q]
-					if s[q] != 0 {
-						if hard {
-							h = 0
-						} else {
-							h -= vth
-						}
-					}
-					v := float32(lam*h) + xv
-					u[q] = v
-					if v >= vth {
-						s[q] = 1
-						rb[q*pw+cw] |= bit
-						count++
-					} else {
-						s[q] = 0
-					}
-					os[q] = s[q]
-				}
+				count += lifStep(xs, u, s, rb, pw, cw, bit, lam, vth, hard)
+				copy(os, s)
 				if keep {
 					copy(l.u[r*size+c*hw:r*size+(c+1)*hw], u)
 				}
@@ -108,7 +94,52 @@ func (l *lifNode) forward(p *pass, in []*tensor, out *tensor) error {
 	return nil
 }
 
-// surrogateGrad returns ∂s/∂u at membrane potential u.
+// lifStep advances one plane of neurons by one step: u and s hold the
+// previous step's membrane and spikes on entry and this step's on return;
+// spikes are OR-ed into the packed row rb (bit `bit` of word cw of each
+// pixel, pw words per pixel). It returns the number of spikes.
+func lifStep(xs, u, s []float32, rb []uint64, pw, cw int, bit uint64, lam, vth float32, hard bool) int64 {
+	u = u[:len(xs)]
+	s = s[:len(xs)]
+	var count uint64
+	if hard {
+		for q, xv := range xs {
+			// u·(1−s) is u or ±0: the reference's 0 up to the sign of
+			// zero, which no comparison or sum can see.
+			v := float32(lam*(u[q]*(1-s[q]))) + xv
+			u[q] = v
+			var m uint64
+			if v >= vth {
+				m = 1
+			}
+			s[q] = float32(m)
+			rb[q*pw+cw] |= bit & -m
+			count += m
+		}
+	} else {
+		for q, xv := range xs {
+			v := float32(lam*(u[q]-vth*s[q])) + xv
+			u[q] = v
+			var m uint64
+			if v >= vth {
+				m = 1
+			}
+			s[q] = float32(m)
+			rb[q*pw+cw] |= bit & -m
+			count += m
+		}
+	}
+	return int64(count)
+}
+
+// state returns goroutine wk's scratch for the membrane and spike state of
+// one plane of hw neurons.
+func (l *lifNode) state(wk, hw int) []float32 {
+	l.scr[wk] = grow(l.scr[wk], 2*hw)
+	return l.scr[wk]
+}
+
+// surrogateGrad returns ∂s/∂u at membrane potential u (bsnnref.SpikeFn).
 func (l *lifNode) surrogateGrad(u float32) float32 {
 	v := u - l.vth
 	if l.surrogate == SurrogateSigmoid {
@@ -116,14 +147,21 @@ func (l *lifNode) surrogateGrad(u float32) float32 {
 		sg := float32(1 / (1 + math.Exp(-float64(k*v))))
 		return k * sg * (1 - sg)
 	}
-	g := l.gamma
-	d := g - float32(math.Abs(float64(v)))
+	if v < 0 {
+		v = -v
+	}
+	d := l.gamma - v
 	if d <= 0 {
 		return 0
 	}
-	return d / (g * g)
+	return d / (l.gamma * l.gamma)
 }
 
+// backward runs BPTT over the steps, t = T−1 down to 0, on contiguous runs
+// of neurons: with dh = dL/dh[t+1] = λ·du[t+1],
+//
+//	ds = dout[t] − dh·u[t] (hard) or − dh·V_th (soft)   (reset path; not when detached)
+//	du = ds·surrogate(u[t]) + dh·(1 − s[t]) (hard) or + dh (soft)
 func (l *lifNode) backward(p *pass, in []*tensor, out *tensor, dout []float32, din [][]float32) {
 	dx := din[0]
 	if dx == nil {
@@ -133,33 +171,52 @@ func (l *lifNode) backward(p *pass, in []*tensor, out *tensor, dout []float32, d
 	T, B := p.T, p.B
 	size := l.shape.Size()
 	hard := l.reset == model.ResetHard
-	p.w.run(B*size, func(_, lo, hi int) {
-		for i := lo; i < hi; i++ {
-			b, e := i/size, i%size
-			var dh float32 // dL/dh[t+1]
-			for t := T - 1; t >= 0; t-- {
-				r := t*B + b
-				u := l.u[r*size+e]
-				s := out.data[r*size+e]
-				gs := dout[r*size+e]
-				last := t == T-1
-				if !last && !l.detach {
+	const run = 1024
+	chunks := (size + run - 1) / run
+	lam, vth, detach := l.lambda, l.vth, l.detach
+	p.w.each(B*chunks, func(_, k int) {
+		b, e0 := k/chunks, (k%chunks)*run
+		e1 := min(e0+run, size)
+		var dhs [run]float32
+		dh := dhs[:e1-e0]
+		for t := T - 1; t >= 0; t-- {
+			o := (t*B+b)*size + e0
+			us := l.u[o : o+len(dh)]
+			ss := out.data[o : o+len(dh)]
+			gs := dout[o : o+len(dh)]
+			xo := x.phys(t*B+b)*size + e0
+			dxs := dx[xo : xo+len(dh)]
+			last := t == T-1
+			surr := l.surrogate
+			g2 := 1 / (l.gamma * l.gamma)
+			gm := l.gamma
+			for i, u := range us {
+				g := gs[i]
+				h := dh[i]
+				if !last && !detach {
 					if hard {
-						gs += dh * -u
+						g -= h * u
 					} else {
-						gs += dh * -l.vth
+						g -= h * vth
 					}
 				}
-				du := gs * l.surrogateGrad(u)
+				var sg float32
+				if surr == SurrogateTriangle {
+					v := math.Float32frombits(math.Float32bits(u-vth) &^ (1 << 31))
+					sg = max(gm-v, 0) * g2
+				} else {
+					sg = l.surrogateGrad(u)
+				}
+				du := g * sg
 				if !last {
 					if hard {
-						du += dh * (1 - s)
+						du += h * (1 - ss[i])
 					} else {
-						du += dh
+						du += h
 					}
 				}
-				dx[x.phys(r)*size+e] += du
-				dh = l.lambda * du
+				dxs[i] += du
+				dh[i] = lam * du
 			}
 		}
 	})

@@ -8,6 +8,8 @@
 // exactly what the generic Go loops compute.
 package f32
 
+import mbits "math/bits"
+
 // Gemm computes C += A·B for row-major A (m×k, row stride lda), B (k×n, row
 // stride ldb) and C (m×n, row stride ldc). Each C[i][j] receives the products
 // A[i][p]·B[p][j], each rounded to float32, one after the other for p = 0..k-1.
@@ -89,4 +91,38 @@ func DotF64(a, b []float32) float32 {
 		s += float64(v) * float64(b[i])
 	}
 	return float32(s)
+}
+
+// Accelerated names the assembly kernels in use ("avx2"), or is empty when
+// the generic Go loops run.
+var Accelerated string
+
+// addRows is the kernel AddRows runs.
+var addRows = addRowsGeneric
+
+// AddRows adds src to row i of dst (dst[i·ldd : i·ldd+len(src)]) for every
+// set bit i of bits (bit i of word j is row 64·j+i). dst must hold
+// 64·len(bits) rows. It is the weight gradient of a layer with binary
+// input: Σ dy ⊗ spikes, adding only where a spike is 1.
+func AddRows(dst []float32, ldd int, src []float32, bits []uint64) {
+	if len(bits) == 0 || len(src) == 0 {
+		return
+	}
+	if ldd < len(src) || len(dst) < (64*len(bits)-1)*ldd+len(src) {
+		panic("f32: AddRows: dst too short for its rows")
+	}
+	addRows(dst, ldd, src, bits)
+}
+
+func addRowsGeneric(dst []float32, ldd int, src []float32, bits []uint64) {
+	for w, word := range bits {
+		for word != 0 {
+			i := w*64 + mbits.TrailingZeros64(word)
+			word &= word - 1
+			row := dst[i*ldd : i*ldd+len(src)]
+			for j, v := range src {
+				row[j] += v
+			}
+		}
+	}
 }

@@ -1,0 +1,67 @@
+//go:build gc && !purego && !noasm
+
+package f32
+
+import "github.com/klauspost/cpuid/v2"
+
+// Equivalent to gemmGeneric on a 4×16 block of C.
+//
+//go:noescape
+func gemm4x16AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+
+// Equivalent to gemmGeneric on a 1×16 block of C.
+//
+//go:noescape
+func gemm1x16AVX2(k int, a *float32, b *float32, ldb int, c *float32)
+
+// Equivalent to addRowsGeneric for n a positive multiple of 8.
+//
+//go:noescape
+func addRowsAVX2(dst *float32, ldd int, src *float32, n int, bits *uint64, words int)
+
+func init() {
+	if cpuid.CPU.Supports(cpuid.AVX, cpuid.AVX2) {
+		gemm = gemmAVX2
+		addRows = addRowsAVX2Tail
+		Accelerated = "avx2"
+	}
+}
+
+// gemmAVX2 runs the 16-column blocks of C through the assembly kernels and
+// the remaining columns through gemmGeneric; every element sees the same
+// operations in the same order either way.
+func gemmAVX2(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	n16 := n &^ 15
+	if n16 > 0 {
+		raceRead(a, (m-1)*lda+k)
+		raceRead(b, (k-1)*ldb+n16)
+		raceWrite(c, (m-1)*ldc+n16)
+		i := 0
+		for ; i+4 <= m; i += 4 {
+			for j := 0; j < n16; j += 16 {
+				gemm4x16AVX2(k, &a[i*lda], lda, &b[j], ldb, &c[i*ldc+j], ldc)
+			}
+		}
+		for ; i < m; i++ {
+			for j := 0; j < n16; j += 16 {
+				gemm1x16AVX2(k, &a[i*lda], &b[j], ldb, &c[i*ldc+j])
+			}
+		}
+	}
+	if n16 < n {
+		gemmGeneric(m, n-n16, k, a, lda, b[n16:], ldb, c[n16:], ldc)
+	}
+}
+
+func addRowsAVX2Tail(dst []float32, ldd int, src []float32, bits []uint64) {
+	n := len(src)
+	n8 := n &^ 7
+	if n8 > 0 {
+		raceRead(src, n8)
+		raceWrite(dst, len(dst))
+		addRowsAVX2(&dst[0], ldd, &src[0], n8, &bits[0], len(bits))
+	}
+	if n8 < n {
+		addRowsGeneric(dst[n8:], ldd, src[n8:], bits)
+	}
+}

@@ -1,0 +1,149 @@
+//go:build gc && !purego && !noasm
+
+#include "textflag.h"
+
+// func gemm4x16AVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+//
+// C[0:4][0:16] += A[0:4][0:k]·B[0:k][0:16], each product rounded (VMULPS)
+// and then added (VADDPS) in k order: exactly gemmGeneric's arithmetic.
+TEXT ·gemm4x16AVX2(SB), NOSPLIT, $0-56
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R8
+	MOVQ b+24(FP), DI
+	MOVQ ldb+32(FP), R9
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R10
+	SHLQ $2, R8
+	SHLQ $2, R9
+	SHLQ $2, R10
+	LEAQ (R8)(R8*2), R13 // 3·lda
+	LEAQ (R10)(R10*2), R12 // 3·ldc
+
+	VMOVUPS (DX), Y0
+	VMOVUPS 32(DX), Y1
+	VMOVUPS (DX)(R10*1), Y2
+	VMOVUPS 32(DX)(R10*1), Y3
+	VMOVUPS (DX)(R10*2), Y4
+	VMOVUPS 32(DX)(R10*2), Y5
+	VMOVUPS (DX)(R12*1), Y6
+	VMOVUPS 32(DX)(R12*1), Y7
+
+loop:
+	VMOVUPS (DI), Y8
+	VMOVUPS 32(DI), Y9
+	VBROADCASTSS (SI), Y10
+	VMULPS Y8, Y10, Y11
+	VMULPS Y9, Y10, Y12
+	VADDPS Y11, Y0, Y0
+	VADDPS Y12, Y1, Y1
+	VBROADCASTSS (SI)(R8*1), Y10
+	VMULPS Y8, Y10, Y11
+	VMULPS Y9, Y10, Y12
+	VADDPS Y11, Y2, Y2
+	VADDPS Y12, Y3, Y3
+	VBROADCASTSS (SI)(R8*2), Y10
+	VMULPS Y8, Y10, Y11
+	VMULPS Y9, Y10, Y12
+	VADDPS Y11, Y4, Y4
+	VADDPS Y12, Y5, Y5
+	VBROADCASTSS (SI)(R13*1), Y10
+	VMULPS Y8, Y10, Y11
+	VMULPS Y9, Y10, Y12
+	VADDPS Y11, Y6, Y6
+	VADDPS Y12, Y7, Y7
+	ADDQ $4, SI
+	ADDQ R9, DI
+	DECQ CX
+	JNZ  loop
+
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	VMOVUPS Y2, (DX)(R10*1)
+	VMOVUPS Y3, 32(DX)(R10*1)
+	VMOVUPS Y4, (DX)(R10*2)
+	VMOVUPS Y5, 32(DX)(R10*2)
+	VMOVUPS Y6, (DX)(R12*1)
+	VMOVUPS Y7, 32(DX)(R12*1)
+	VZEROUPPER
+	RET
+
+// func gemm1x16AVX2(k int, a *float32, b *float32, ldb int, c *float32)
+//
+// C[0][0:16] += A[0][0:k]·B[0:k][0:16], as gemm4x16AVX2.
+TEXT ·gemm1x16AVX2(SB), NOSPLIT, $0-40
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ ldb+24(FP), R9
+	MOVQ c+32(FP), DX
+	SHLQ $2, R9
+	VMOVUPS (DX), Y0
+	VMOVUPS 32(DX), Y1
+
+loop1:
+	VBROADCASTSS (SI), Y10
+	VMULPS (DI), Y10, Y11
+	VMULPS 32(DI), Y10, Y12
+	VADDPS Y11, Y0, Y0
+	VADDPS Y12, Y1, Y1
+	ADDQ $4, SI
+	ADDQ R9, DI
+	DECQ CX
+	JNZ  loop1
+
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	VZEROUPPER
+	RET
+
+// func addRowsAVX2(dst *float32, ldd int, src *float32, n int, bits *uint64, words int)
+//
+// For every set bit i of bits[0:words] (bit i of word j is row 64·j+i):
+// dst[i·ldd : i·ldd+n] += src[0:n]. n is a positive multiple of 8.
+TEXT ·addRowsAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ ldd+8(FP), R8
+	MOVQ src+16(FP), SI
+	MOVQ n+24(FP), CX
+	MOVQ bits+32(FP), BX
+	MOVQ words+40(FP), DX
+	SHLQ $2, R8
+	SHLQ $2, CX // n in bytes
+	XORQ R9, R9 // word index
+
+wloop:
+	CMPQ R9, DX
+	JGE  done
+	MOVQ (BX)(R9*8), AX
+	TESTQ AX, AX
+	JZ   wnext
+
+bloop:
+	BSFQ AX, R10
+	MOVQ R9, R11
+	SHLQ $6, R11
+	ADDQ R10, R11
+	IMULQ R8, R11
+	LEAQ (DI)(R11*1), R12
+	XORQ R13, R13
+
+vloop:
+	VMOVUPS (SI)(R13*1), Y0
+	VADDPS  (R12)(R13*1), Y0, Y0
+	VMOVUPS Y0, (R12)(R13*1)
+	ADDQ $32, R13
+	CMPQ R13, CX
+	JLT  vloop
+
+	LEAQ -1(AX), R10
+	ANDQ R10, AX
+	JNZ  bloop
+
+wnext:
+	INCQ R9
+	JMP  wloop
+
+done:
+	VZEROUPPER
+	RET
