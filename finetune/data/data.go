@@ -63,6 +63,7 @@ const (
 	Test
 )
 
+// String returns "train" or "test".
 func (s Split) String() string {
 	switch s {
 	case Train:

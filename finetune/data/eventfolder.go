@@ -12,8 +12,8 @@ import (
 	"github.com/bsnn/bsnn/model"
 )
 
-// ReadEventFile reads an event file by its extension: .bin (N-MNIST format)
-// or .csv / .txt (plain event list).
+// ReadEventFile reads an event file by its extension: .bin (N-MNIST format),
+// .csv / .txt (plain event list) or .npy (numpy array, see ReadEventsNPY).
 func ReadEventFile(path string) ([]Event, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -26,8 +26,10 @@ func ReadEventFile(path string) ([]Event, error) {
 		ev, err = ReadNMNIST(f)
 	case ".csv", ".txt":
 		ev, err = ReadEventsCSV(f)
+	case ".npy":
+		ev, err = ReadEventsNPY(f)
 	default:
-		return nil, fmt.Errorf("%s: unknown event file extension (want .bin for N-MNIST, .csv or .txt for an event list)", path)
+		return nil, fmt.Errorf("%s: unknown event file extension (want .bin for N-MNIST, .csv or .txt for an event list, .npy for a numpy array)", path)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -36,7 +38,8 @@ func ReadEventFile(path string) ([]Event, error) {
 }
 
 // EventFolder is an event data set read lazily from disk: one subfolder per
-// class holding event files (.bin in N-MNIST format, .csv or .txt lists),
+// class holding event files (.bin in N-MNIST format, .csv or .txt lists,
+// .npy arrays),
 // the layout of N-MNIST's Train and Test folders. Each sample is binned into
 // T frames over its own span of events (Binning.Duration 0) unless Duration
 // is set. Only file names are held in memory.
@@ -76,7 +79,7 @@ func LoadEventFolder(dir string, w, h, T int, mode BinMode, duration int64) (*Ev
 		n := 0
 		for _, e := range ents {
 			switch strings.ToLower(filepath.Ext(e.Name())) {
-			case ".bin", ".csv", ".txt":
+			case ".bin", ".csv", ".txt", ".npy":
 				if !e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
 					d.files = append(d.files, filepath.Join(dir, c, e.Name()))
 					d.labels = append(d.labels, uint8(ci))
@@ -85,7 +88,7 @@ func LoadEventFolder(dir string, w, h, T int, mode BinMode, duration int64) (*Ev
 			}
 		}
 		if n == 0 {
-			return nil, fmt.Errorf("data: event folder: class folder %s holds no .bin/.csv/.txt event files", filepath.Join(dir, c))
+			return nil, fmt.Errorf("data: event folder: class folder %s holds no .bin/.csv/.txt/.npy event files", filepath.Join(dir, c))
 		}
 	}
 	return d, nil

@@ -26,6 +26,7 @@ const (
 	BinCount                 // the number of events (not limited to [0,1])
 )
 
+// String returns the mode's name ("binary" or "count").
 func (m BinMode) String() string {
 	switch m {
 	case BinBinary:

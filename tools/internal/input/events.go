@@ -24,11 +24,11 @@ type eventFileSource struct {
 	finished bool
 }
 
-// NewEventFile yields the events of an N-MNIST file ("nmnist") or a CSV
-// event list ("csv"): as one batch (opt.EventWindow 0, one N-MNIST sample),
+// NewEventFile yields the events of an N-MNIST file ("nmnist"), a CSV event
+// list ("csv") or a numpy array ("npy", see data.ReadEventsNPY): as one batch (opt.EventWindow 0, one N-MNIST sample),
 // or in consecutive windows of opt.EventWindow from the first event, empty
 // windows included. The sensor is opt.SensorWidth×SensorHeight, else 34×34
-// for N-MNIST and the largest coordinates + 1 for CSV.
+// for N-MNIST and the largest coordinates + 1 otherwise.
 func NewEventFile(path, format string, opt Options) (Source, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -45,8 +45,10 @@ func NewEventFile(path, format string, opt Options) (Source, error) {
 		}
 	case "csv":
 		ev, err = data.ReadEventsCSV(f)
+	case "npy":
+		ev, err = data.ReadEventsNPY(f)
 	default:
-		return nil, fmt.Errorf("event file %s: unknown format %q (nmnist or csv)", path, format)
+		return nil, fmt.Errorf("event file %s: unknown format %q (nmnist, csv or npy)", path, format)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)

@@ -35,6 +35,7 @@ const (
 	Events             // Sample.Events is set
 )
 
+// String returns "frames" or "events".
 func (k Kind) String() string {
 	if k == Events {
 		return "events"

@@ -24,7 +24,7 @@ const Usage = `input sources:
   FILE.mp4|.mkv|.avi|.mov|.webm|…    a video file, decoded by ffmpeg
   FILE.y4m, FILE.mjpeg               read directly
   FILE.png|.jpg|.jpeg, or FOLDER     images (a folder is walked recursively)
-  nmnist:FILE, events:FILE.csv       event files (also a bare .bin or .csv path)
+  nmnist:FILE, events:FILE.csv|.npy  event files (also a bare .bin, .csv or .npy path)
   dvs:SOURCE                         a simulated DVS turning SOURCE's frames into events`
 
 var videoExts = map[string]bool{
@@ -78,8 +78,11 @@ func Open(uri string, opt Options) (Source, error) {
 		return NewEventFile(rest, "nmnist", opt)
 	case "events":
 		format := "csv"
-		if strings.EqualFold(filepath.Ext(rest), ".bin") {
+		switch strings.ToLower(filepath.Ext(rest)) {
+		case ".bin":
 			format = "nmnist"
+		case ".npy":
+			format = "npy"
 		}
 		return NewEventFile(rest, format, opt)
 	case "":
@@ -115,6 +118,8 @@ func Open(uri string, opt Options) (Source, error) {
 		return NewEventFile(uri, "nmnist", opt)
 	case ext == ".csv":
 		return NewEventFile(uri, "csv", opt)
+	case ext == ".npy":
+		return NewEventFile(uri, "npy", opt)
 	case videoExts[ext]:
 		return NewFFmpeg(uri, opt)
 	}

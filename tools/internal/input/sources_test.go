@@ -2,6 +2,7 @@ package input
 
 import (
 	"bytes"
+	"encoding/binary"
 	"io"
 	"os/exec"
 	"path/filepath"
@@ -191,7 +192,18 @@ func TestEventFileSource(t *testing.T) {
 	data.WriteEventsCSV(&b, []data.Event{ev[2], ev[0], ev[3], ev[1]}) // out of order
 	csv := write(t, filepath.Join(dir, "s.csv"), b.Bytes())
 
-	for _, uri := range []string{"nmnist:" + bin, bin, "events:" + csv, csv} {
+	// An N×4 int64 numpy array (np.save of [[x, y, t, p], …]).
+	b.Reset()
+	hdr := "{'descr': '<i8', 'fortran_order': False, 'shape': (4, 4), }\n"
+	b.WriteString("\x93NUMPY\x01\x00")
+	binary.Write(&b, binary.LittleEndian, uint16(len(hdr)))
+	b.WriteString(hdr)
+	for _, e := range ev {
+		binary.Write(&b, binary.LittleEndian, []int64{int64(e.X), int64(e.Y), e.T, int64(e.P)})
+	}
+	npy := write(t, filepath.Join(dir, "s.npy"), b.Bytes())
+
+	for _, uri := range []string{"nmnist:" + bin, bin, "events:" + csv, csv, "events:" + npy, npy} {
 		src, err := Open(uri, Options{})
 		if err != nil {
 			t.Fatal(err)
