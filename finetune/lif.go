@@ -20,10 +20,10 @@ type lifNode struct {
 	surrogate   Surrogate
 	gamma       float32
 
-	u      []float32 // membrane potentials of the last training forward
+	u      []float32   // membrane potentials of the last training forward
 	scr    [][]float32 // per-goroutine u and s of one channel plane
-	counts []int64   // spikes per work unit
-	spikes int64     // spikes in the last forward
+	counts []int64     // spikes per work unit
+	spikes int64       // spikes in the last forward
 }
 
 func newLIF(s *LayerSpec, in model.Shape, cfg *Config) *lifNode {
