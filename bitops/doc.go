@@ -1,0 +1,97 @@
+// Package bitops packs binary activations and weights into 64-bit words and
+// multiplies them with AND/XNOR-popcount kernels, choosing the fastest
+// implementation for the CPU at run time. Every binary layer of bsnn, at
+// inference and in fine-tuning, runs through it.
+//
+// # Packing
+//
+// Bit i of word j holds element 64·j+i (little-endian words). A weight bit 1
+// means +1, 0 means −1; a spike bit 1 means a spike. Rows of a dense layer are
+// packed one after another, each Words(n) words long. Conv maps are
+// channel-packed NHWC: pixel (y, x) of a c-channel map occupies
+// PixelWords(c) words with channel ch at bit ch (PackCHW), so one 3×3 tap of
+// a 256-channel map is 4 words. A conv weight row (one output channel,
+// PackOIHW) lays its kh·kw taps out the same way, so an output pixel is one
+// AND-popcount of its gathered patch (im2col) against each row. Pad bits past
+// the last element are always 0: in spikes they add nothing, and in XNOR
+// operands they are equal and cancel.
+//
+// # Arithmetic
+//
+// For spikes s ∈ {0,1} and weights w ∈ {−1,+1}:
+//
+//	Σ s·w = 2·popcount(s AND w⁺) − popcount(s)        (AndDot, AndGemv, AndGemm)
+//
+// and for two ±1 vectors of nbits elements:
+//
+//	Σ a·b = nbits − 2·popcount(a XOR b)               (XnorDot, XnorGemv, XnorGemm)
+//
+// Results are exact int32. AndGemmSparse returns what AndGemm returns, bit
+// for bit, while skipping all-zero activation rows and all-zero blocks of
+// words, and reports the skipped work in SparseStats.
+//
+// # Kernel sets
+//
+// A *Kernels is one complete implementation; callers hold one per engine,
+// trainer or benchmark instead of reading a global:
+//
+//   - generic: Go with bits.OnesCount64, 4× unrolled with independent
+//     counters. Always compiled (generic.go is untagged); the reference every
+//     other set is tested against, and the code for their tails.
+//   - avx2 (amd64, cpuid AVX2): nibble-lookup popcount (VPSHUFB on the two
+//     nibbles of each byte, byte accumulators folded with VPSADBW every ≤31
+//     vectors). The GEMM runs 2 activation rows × 4 weight rows per block
+//     over the whole row; partial vectors use VPMASKMOVQ.
+//   - avx512 (amd64, cpuid AVX512F + AVX512BW + AVX512_VPOPCNTDQ): VPANDQ /
+//     VPXORQ, VPOPCNTQ and VPADDQ into 64-bit lanes, 2×4 blocks, K-masked
+//     loads for partial vectors.
+//   - neon (arm64, always): VAND/VEOR, VCNT and byte accumulators folded with
+//     VUADDLV, 2×4 blocks.
+//
+// Available lists the sets usable on this CPU, best first; Best returns the
+// first. Lookup and Select find one by name ("generic", "avx2", "avx512",
+// "neon", or "best"); Select gives a tool's -kernels flag precedence over
+// the BSNN_KERNELS environment variable (EnvVar), which wins over Best. An
+// unknown name, or one not available on this CPU or build, is an error.
+//
+// The assembly does whole blocks (all words of 2 or 1 activation rows against
+// 4 weight rows at a time). The exported methods check every length; the Go
+// wrappers (avx2_amd64.go, avx512_amd64.go, neon_arm64.go) then reslice the
+// operands to their exact lengths (so Go's bounds checks back the pointers
+// and counts the assembly gets), run the weight rows past the last block of
+// 4 in Go, and tell the race detector what the assembly reads and writes
+// (race.go/norace.go, using runtime.RaceReadRange and RaceWriteRange, which
+// exist in race builds only). No kernel reads or writes outside its slices;
+// the tests surround every output with guard words.
+//
+// # Build tags
+//
+// The assembly files and the arch files that register the sets carry
+// //go:build gc && !purego && !noasm. Building with -tags purego (the Go-wide
+// convention) or -tags noasm (the klauspost convention, which cpuid also
+// honours) compiles all assembly out and leaves only generic; so do gccgo
+// and architectures other than amd64 and arm64 (dispatch_other.go).
+//
+// # Regenerating
+//
+// Nothing in this package is generated: the assembly is written by hand
+// (avo was not used; Go assembler macros keep the AND and XOR variants of a
+// kernel in one body), so there is nothing to regenerate. After editing a .s
+// file run, from the repository root:
+//
+//	go vet ./bitops/
+//	go test -race ./bitops/
+//	go test -tags purego ./bitops/ && go test -tags noasm ./bitops/
+//	GOARCH=arm64 go test -exec qemu-aarch64-static ./bitops/
+//	go test -run '^$' -fuzz FuzzAndGemm -fuzztime 1m ./bitops/
+//
+// The AVX-512 set only runs on a CPU whose cpuid reports its features;
+// set BSNN_REQUIRE_KERNELS=avx2,avx512 there to make the tests fail if it
+// did not register. Benchmarks: go test -run '^$' -bench . ./bitops/, and
+// the bsnn-bench kernels command for throughput against the measured
+// popcount peak (PopcountPeak).
+//
+// The Go assembly policy (https://go.dev/wiki/AssemblyPolicy) asks for
+// assembly to be justified by benchmarks against the Go code; BenchmarkAndGemm
+// and friends include the generic set for that comparison.
+package bitops
