@@ -69,38 +69,75 @@ func (b *batchNorm) forwardBatch(w workers, y, out []float32, rows, p, rep int) 
 	m := float64(rows * p * rep)
 	cp := b.c * p
 	w.each(b.c, func(_, c int) {
-		var sum float64
+		// One pass: Σy and Σy² in float64 are exact enough for float32 data.
+		var sum, sq float64
 		for r := 0; r < rows; r++ {
-			for _, v := range y[r*cp+c*p : r*cp+(c+1)*p] {
-				sum += float64(v)
-			}
+			s1, s2 := sums(y[r*cp+c*p : r*cp+(c+1)*p])
+			sum += s1
+			sq += s2
 		}
 		mean := sum / n
-		var ss float64
-		for r := 0; r < rows; r++ {
-			for _, v := range y[r*cp+c*p : r*cp+(c+1)*p] {
-				d := float64(v) - mean
-				ss += d * d
-			}
-		}
-		v := ss / n
+		v := max(sq/n-mean*mean, 0)
 		mu, is := float32(mean), float32(1/math.Sqrt(v+float64(b.eps)))
 		b.mean[c], b.invstd[c] = mu, is
 		g, be := b.gamma.Data[c], b.beta.Data[c]
 		for r := 0; r < rows; r++ {
 			o := r*cp + c*p
-			for i, v := range y[o : o+p] {
-				out[o+i] = float32(float32(float32(v-mu)*is)*g) + be
-			}
+			normalize(out[o:o+p], y[o:o+p], mu, is, g, be)
 		}
 		mom := float64(b.momentum)
 		unbiased := v
 		if m > 1 {
-			unbiased = ss / (m - 1) * (m / n) // the variance over m logical elements, n/(n−1)-corrected
+			unbiased = v * m / (m - 1)
 		}
 		b.runMean[c] = float32((1-mom)*float64(b.runMean[c]) + mom*mean)
 		b.runVar[c] = float32((1-mom)*float64(b.runVar[c]) + mom*unbiased)
 	})
+}
+
+// sums returns Σx and Σx² in float64.
+func sums(xs []float32) (s1, s2 float64) {
+	var a0, a1, b0, b1 float64
+	i := 0
+	for ; i+2 <= len(xs); i += 2 {
+		x0, x1 := float64(xs[i]), float64(xs[i+1])
+		a0 += x0
+		a1 += x1
+		b0 += x0 * x0
+		b1 += x1 * x1
+	}
+	if i < len(xs) {
+		x := float64(xs[i])
+		a0 += x
+		b0 += x * x
+	}
+	return a0 + a1, b0 + b1
+}
+
+// normalize writes float32(float32(float32(y − mu)·is)·g) + be.
+func normalize(dst, y []float32, mu, is, g, be float32) {
+	dst = dst[:len(y)]
+	for i, v := range y {
+		dst[i] = float32(float32(float32(v-mu)*is)*g) + be
+	}
+}
+
+// dotXhat returns Σd and Σd·x̂ with x̂ = (y − mu)·is.
+func dotXhat(d, y []float32, mu, is float32) (sd, sdx float64) {
+	y = y[:len(d)]
+	var a, b float32
+	var a64, b64 float64
+	for i, v := range d {
+		xh := float32(y[i]-mu) * is
+		a += v
+		b += v * xh
+		if i&255 == 255 {
+			a64 += float64(a)
+			b64 += float64(b)
+			a, b = 0, 0
+		}
+	}
+	return a64 + float64(a), b64 + float64(b)
 }
 
 // backwardBatch turns dout into dy (the gradient w.r.t. the normalized
@@ -114,12 +151,9 @@ func (b *batchNorm) backwardBatch(w workers, y, dout, dy []float32, rows, p, rep
 		var sdy, sdyx float64
 		for r := 0; r < rows; r++ {
 			o := r*cp + c*p
-			ys := y[o : o+p]
-			for i, d := range dout[o : o+p] {
-				xh := float32(ys[i]-mu) * is
-				sdy += float64(d)
-				sdyx += float64(d) * float64(xh)
-			}
+			a, bb := dotXhat(dout[o:o+p], y[o:o+p], mu, is)
+			sdy += a
+			sdyx += bb
 		}
 		b.beta.Grad[c] += float32(sdy)
 		b.gamma.Grad[c] += float32(sdyx)
@@ -128,13 +162,19 @@ func (b *batchNorm) backwardBatch(w workers, y, dout, dy []float32, rows, p, rep
 		bb := float32(float64(rep) * sdyx / m)
 		for r := 0; r < rows; r++ {
 			o := r*cp + c*p
-			ys := y[o : o+p]
-			for i, d := range dout[o : o+p] {
-				xh := float32(ys[i]-mu) * is
-				dy[o+i] = k * (d - a - float32(xh*bb))
-			}
+			bnGrad(dy[o:o+p], dout[o:o+p], y[o:o+p], mu, is, k, a, bb)
 		}
 	})
+}
+
+// bnGrad writes dy = k·(d − a − x̂·bb), x̂ = (y − mu)·is.
+func bnGrad(dy, d, y []float32, mu, is, k, a, bb float32) {
+	d = d[:len(dy)]
+	y = y[:len(dy)]
+	for i := range dy {
+		xh := float32(y[i]-mu) * is
+		dy[i] = k * (d[i] - a - xh*bb)
+	}
 }
 
 // backwardFrozen is backwardBatch for a forward with running statistics.

@@ -46,10 +46,20 @@ func (l *poolNode) forward(p *pass, in []*tensor, out *tensor) error {
 	if l.max {
 		l.arg = grow(l.arg, rows*l.outS.Size())
 	}
+	fast := l.k == 2 && l.stride == 2 && l.pd == 0
 	p.w.each(rows, func(_, r int) {
 		src, dst := x.row(r), out.row(r)
 		for c := 0; c < l.inS.C; c++ {
 			plane := src[c*ih*iw : (c+1)*ih*iw]
+			if fast {
+				o := dst[c*oh*ow : (c+1)*oh*ow]
+				if l.max {
+					pool2Max(o, l.arg[r*l.outS.Size()+c*oh*ow:r*l.outS.Size()+(c+1)*oh*ow], plane, iw, oh, ow)
+				} else {
+					pool2Avg(o, plane, iw, oh, ow)
+				}
+				continue
+			}
 			for oy := 0; oy < oh; oy++ {
 				for ox := 0; ox < ow; ox++ {
 					y0, y1, x0, x1 := l.window(oy, ox)
@@ -152,4 +162,42 @@ func (l *gapNode) backward(p *pass, in []*tensor, out *tensor, dout []float32, d
 			}
 		}
 	})
+}
+
+// pool2Max is the 2×2, stride-2, unpadded max pool of one plane (the
+// presets' pool), with the same first-maximum rule as the general path.
+func pool2Max(dst []float32, arg []int32, plane []float32, iw, oh, ow int) {
+	for oy := 0; oy < oh; oy++ {
+		r0 := plane[2*oy*iw : 2*oy*iw+2*ow]
+		r1 := plane[(2*oy+1)*iw : (2*oy+1)*iw+2*ow]
+		d := dst[oy*ow : (oy+1)*ow]
+		a := arg[oy*ow : (oy+1)*ow]
+		base := int32(2 * oy * iw)
+		for ox := range d {
+			best, m := base+int32(2*ox), r0[2*ox]
+			if v := r0[2*ox+1]; v > m {
+				best, m = base+int32(2*ox+1), v
+			}
+			if v := r1[2*ox]; v > m {
+				best, m = base+int32(iw+2*ox), v
+			}
+			if v := r1[2*ox+1]; v > m {
+				best, m = base+int32(iw+2*ox+1), v
+			}
+			d[ox], a[ox] = m, best
+		}
+	}
+}
+
+// pool2Avg is the 2×2, stride-2, unpadded average pool of one plane.
+func pool2Avg(dst, plane []float32, iw, oh, ow int) {
+	for oy := 0; oy < oh; oy++ {
+		r0 := plane[2*oy*iw : 2*oy*iw+2*ow]
+		r1 := plane[(2*oy+1)*iw : (2*oy+1)*iw+2*ow]
+		d := dst[oy*ow : (oy+1)*ow]
+		for ox := range d {
+			s := float64(r0[2*ox]) + float64(r0[2*ox+1]) + float64(r1[2*ox]) + float64(r1[2*ox+1])
+			d[ox] = float32(s / 4)
+		}
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -229,7 +230,10 @@ func FashionDirs() []string {
 	return append(dirs, FashionSystemDir)
 }
 
-// modCaches returns the candidate Go module cache directories.
+// modCaches returns the candidate Go module cache directories: from the
+// environment as the go command computes it, and, when that is not where
+// the module is (a cache set with `go env -w`), what `go env GOMODCACHE`
+// says if a go command is installed.
 func modCaches() []string {
 	if c := os.Getenv("GOMODCACHE"); c != "" {
 		return []string{c}
@@ -239,10 +243,20 @@ func modCaches() []string {
 		for _, p := range filepath.SplitList(gp) {
 			out = append(out, filepath.Join(p, "pkg", "mod"))
 		}
-		return out
-	}
-	if home, err := os.UserHomeDir(); err == nil {
+	} else if home, err := os.UserHomeDir(); err == nil {
 		out = append(out, filepath.Join(home, "go", "pkg", "mod"))
+	}
+	for _, c := range out {
+		if m, _ := filepath.Glob(filepath.Join(c, "github.com", "petar", "!go!m!n!i!s!t@*")); len(m) > 0 {
+			return out
+		}
+	}
+	if goBin, err := exec.LookPath("go"); err == nil {
+		if b, err := exec.Command(goBin, "env", "GOMODCACHE").Output(); err == nil {
+			if c := strings.TrimSpace(string(b)); c != "" && !slices.Contains(out, c) {
+				out = append(out, c)
+			}
+		}
 	}
 	return out
 }
