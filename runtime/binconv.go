@@ -61,7 +61,7 @@ func newBinConv(e *Engine, li int, l *model.Layer, in, out *tensor) *binConv {
 }
 
 func (c *binConv) need() need {
-	return need{u64: c.grain * c.rw, i32: c.grain * c.n, idx: c.grain, wi: c.rw}
+	return need{u64: c.grain * c.rw, i32: c.grain * c.n, idx: c.grain}
 }
 
 func (c *binConv) run(e *Engine) {
@@ -84,11 +84,11 @@ func (c *binConv) run(e *Engine) {
 		s.c = [4]int64{}
 	}
 	e.pool.run(c, (c.rows+c.grain-1)/c.grain)
-	var skipped, nz, done int64
+	var skipped, done, kskip int64
 	for _, s := range e.scratch {
 		skipped += s.c[0]
-		nz += s.c[1]
 		done += s.c[2]
+		kskip += s.c[3]
 	}
 	st := &e.stats[c.li]
 	st.Sparse = c.sparse
@@ -97,13 +97,11 @@ func (c *binConv) run(e *Engine) {
 	words := int64(c.rows) * int64(c.rw)
 	st.Words += words
 	st.DenseOps += words * 64 * int64(c.n)
-	if c.sparse {
-		st.WordsSkipped += words - nz
-		st.BinaryOps += nz * 64 * int64(c.n)
-	} else {
-		st.WordsSkipped += (int64(c.rows) - done) * int64(c.rw)
-		st.BinaryOps += done * int64(c.rw) * 64 * int64(c.n)
-	}
+	// Words of rows skipped here, plus the words the sparse kernel skipped
+	// inside the rows it was given.
+	skippedWords := (int64(c.rows)-done)*int64(c.rw) + kskip
+	st.WordsSkipped += skippedWords
+	st.BinaryOps += (words - skippedWords) * 64 * int64(c.n)
 }
 
 func (c *binConv) unit(w, u int) {
@@ -114,7 +112,7 @@ func (c *binConv) unit(w, u int) {
 	rw, n := c.rw, c.n
 	patch := sc.u64
 	k := 0
-	var skipped, nz int64
+	var skipped int64
 	for r := lo; r < hi; r++ {
 		f := r / ohw
 		orow := c.out.f[r*n : (r+1)*n]
@@ -131,10 +129,8 @@ func (c *binConv) unit(w, u int) {
 		}
 		sc.idx[k] = int32(r)
 		k++
-		nz += int64(z)
 	}
 	sc.c[0] += skipped
-	sc.c[1] += nz
 	sc.c[2] += int64(k)
 	if k == 0 {
 		return
@@ -142,7 +138,9 @@ func (c *binConv) unit(w, u int) {
 	acc := sc.i32[:k*n]
 	var err error
 	if c.sparse {
-		err = andGemmSparse(c.e.k, acc, patch[:k*rw], k, c.bits, n, rw, sc.wi)
+		var ks bitops.SparseStats
+		ks, err = c.e.k.AndGemmSparse(acc, patch[:k*rw], k, c.bits, n, rw)
+		sc.c[3] += ks.SkippedWords
 	} else {
 		err = c.e.k.AndGemm(acc, patch[:k*rw], k, c.bits, n, rw)
 	}

@@ -14,17 +14,16 @@ type scratch struct {
 	i32 []int32
 	f64 []float64
 	idx []int32
-	wi  []int32
 	i64 []int64
 	// Per-op counters, reset by the op before it dispatches.
 	c [4]int64
 	_ [64]byte // keep workers' counters on separate cache lines
 }
 
-type need struct{ u64, i32, f64, idx, wi, i64 int }
+type need struct{ u64, i32, f64, idx, i64 int }
 
 func (s *scratch) bytes() int64 {
-	return int64(8*cap(s.u64) + 4*cap(s.i32) + 8*cap(s.f64) + 4*cap(s.idx) + 4*cap(s.wi) + 8*cap(s.i64))
+	return int64(8*cap(s.u64) + 4*cap(s.i32) + 8*cap(s.f64) + 4*cap(s.idx) + 8*cap(s.i64))
 }
 
 func (e *Engine) newTensor(sh model.Shape, spikes bool, steps int) *tensor {
@@ -155,14 +154,13 @@ func (e *Engine) compile() error {
 		nd.i32 = max(nd.i32, n.i32)
 		nd.f64 = max(nd.f64, n.f64)
 		nd.idx = max(nd.idx, n.idx)
-		nd.wi = max(nd.wi, n.wi)
 		nd.i64 = max(nd.i64, n.i64)
 	}
 	e.scratch = make([]*scratch, e.cfg.threads)
 	for w := range e.scratch {
 		e.scratch[w] = &scratch{
 			u64: make([]uint64, nd.u64), i32: make([]int32, nd.i32), f64: make([]float64, nd.f64),
-			idx: make([]int32, nd.idx), wi: make([]int32, nd.wi), i64: make([]int64, nd.i64),
+			idx: make([]int32, nd.idx), i64: make([]int64, nd.i64),
 		}
 	}
 	return nil

@@ -106,9 +106,20 @@ type engineConfig struct {
 
 func (c engineConfig) String() string { return fmt.Sprintf("%s/t%d/%v", c.k.Name, c.threads, c.exec) }
 
+// small reports a -short or -race run, where the reference (slow under the
+// race detector) gets smaller nets and fewer configurations.
+func small() bool { return testing.Short() || raceEnabled }
+
+// configs returns every kernel set × threads {1,2,3} × {Dense, Sparse,
+// Auto}; in -short and -race runs only a covering subset: every kernel set
+// with each mode once and each thread count once.
 func configs() []engineConfig {
 	var out []engineConfig
 	for _, k := range bitops.Available() {
+		if small() {
+			out = append(out, engineConfig{k, 1, Dense}, engineConfig{k, 2, Sparse}, engineConfig{k, 3, Auto})
+			continue
+		}
 		for _, th := range []int{1, 2, 3} {
 			for _, x := range []Execution{Dense, Sparse, Auto} {
 				out = append(out, engineConfig{k, th, x})
@@ -119,18 +130,26 @@ func configs() []engineConfig {
 }
 
 // checkModel runs m on fresh inputs under every configuration and compares
-// with the reference: every layer exactly (traced engine), logits, and LIF
-// spike counts from Stats (untraced engine, so buffer reuse is exercised).
+// with the reference: every layer exactly (traced engine), logits and LIF
+// spike counts from Stats. Auto configurations also run untraced, so that
+// buffer reuse is exercised.
 func checkModel(t *testing.T, m *model.Model, rng *rand.Rand, cfgs []engineConfig) {
 	t.Helper()
 	const seed = 7
-	inputs := randomInput(m, rng, 2)
+	n := 2
+	if small() {
+		n = 1
+	}
+	inputs := randomInput(m, rng, n)
 	refs := make([]*reference.Result, len(inputs))
 	for i, x := range inputs {
 		refs[i] = refRun(t, m, seed, x)
 	}
 	for _, c := range cfgs {
 		for _, trace := range []bool{true, false} {
+			if !trace && c.exec != Auto {
+				continue
+			}
 			opts := []Option{WithKernels(c.k), WithThreads(c.threads), WithExecution(c.exec), WithSeed(seed)}
 			if trace {
 				opts = append(opts, WithTrace())
@@ -180,7 +199,7 @@ func TestAllKinds(t *testing.T) {
 
 func TestRandomModels(t *testing.T) {
 	n := 30
-	if testing.Short() {
+	if small() {
 		n = 8
 	}
 	for i := 0; i < n; i++ {
@@ -197,10 +216,126 @@ func TestRandomModels(t *testing.T) {
 }
 
 func TestArchMNIST(t *testing.T) {
-	m, err := arch.MNIST(arch.MNISTConfig{})
+	cfg := arch.MNISTConfig{}
+	if small() {
+		cfg = arch.MNISTConfig{In: model.Shape{C: 1, H: 16, W: 16}, C1: 8, C2: 70, C3: 16}
+	}
+	m, err := arch.MNIST(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	arch.Randomize(m, 3)
 	checkModel(t, m, rand.New(rand.NewPCG(3, 3)), configs())
+}
+
+func TestResNet19Small(t *testing.T) {
+	// Widths 24/48/80: the last stage packs 80 channels into two words.
+	cfg := arch.ResNet19Config{Widths: [3]int{24, 48, 80}, Blocks: [3]int{1, 1, 1}}
+	if small() {
+		cfg.In = model.Shape{C: 3, H: 12, W: 12}
+	}
+	m, err := arch.ResNet19(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	arch.Randomize(m, 4)
+	checkModel(t, m, rand.New(rand.NewPCG(4, 4)), configs())
+}
+
+func TestModeltestNets(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	best := []engineConfig{{bitops.Best(), 2, Auto}, {bitops.Generic, 3, Sparse}}
+	checkModel(t, modeltest.ResNet19(rng, 8, 2), rng, best)
+	if !small() {
+		checkModel(t, modeltest.MNIST(rng), rng, best)
+	}
+}
+
+func TestVGGSmall(t *testing.T) {
+	cfg := arch.VGGSmallConfig{Widths: [3]int{16, 32, 70}, T: 3, Encoding: model.EncodingRate}
+	if small() {
+		cfg.In = model.Shape{C: 3, H: 16, W: 16}
+	}
+	m, err := arch.VGGSmall(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	arch.Randomize(m, 6)
+	checkModel(t, m, rand.New(rand.NewPCG(6, 6)), []engineConfig{{bitops.Best(), 2, Auto}, {bitops.Generic, 1, Dense}})
+}
+
+// TestResNet19Full checks the full-width ResNet-19 (128/256/512, T = 2) once;
+// the reference takes seconds, so it is skipped in -short and -race runs.
+func TestResNet19Full(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("full-width ResNet-19 skipped in -short and -race runs")
+	}
+	m, err := arch.ResNet19(arch.ResNet19Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arch.Randomize(m, 7)
+	rng := rand.New(rand.NewPCG(7, 7))
+	x := randomInput(m, rng, 1)[0]
+	ref := refRun(t, m, 0, x)
+	for _, c := range []engineConfig{{bitops.Best(), 2, Auto}, {bitops.Generic, 1, Dense}} {
+		e, err := New(m, WithKernels(c.k), WithThreads(c.threads), WithExecution(c.exec), WithTrace())
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := e.Infer(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkLogits(t, c.String(), res.Logits, ref.Logits)
+		checkLayers(t, c.String(), e, 0, ref)
+		e.Close()
+	}
+}
+
+// TestLIFThresholdEdge pins the LIF rule on values that land exactly on the
+// threshold, where random tests never go: u >= Vth fires, hard reset zeroes
+// the membrane, soft reset subtracts Vth.
+func TestLIFThresholdEdge(t *testing.T) {
+	for _, reset := range []model.Reset{model.ResetHard, model.ResetSoft} {
+		m := &model.Model{
+			Input: model.InputSpec{Shape: model.Shape{C: 3, H: 1, W: 1}, Timesteps: 4},
+			Layers: []model.Layer{
+				{Op: model.OpLIF, Inputs: []int{-1}, Lambda: 0.5, Vth: 0.5, Reset: reset},
+				{Op: model.OpLinear, Inputs: []int{0}, Precision: model.PrecisionFloat32, InC: 3, OutC: 1, KH: 1, KW: 1, Stride: 1,
+					Weights: []float32{1, 2, 4}, Scale: []float32{1}, Bias: []float32{0}},
+				{Op: model.OpReadout, Inputs: []int{1}},
+			},
+		}
+		x := []float32{0.5, 0.4, 0.45}
+		// Channel 0: u = 0.5 = Vth fires every step (h is 0 after a spike
+		// under either reset).
+		// Channel 1: u = 0.4, 0.6 (fires), then hard 0.4 / soft 0.45, then
+		// 0.6 / 0.625 (fires).
+		// Channel 2: u = 0.45, 0.675 (fires), then hard 0.45 / soft
+		// 0.5375 (fires), then hard 0.675 (fires) / soft 0.46875.
+		// want is step-major: [t][c].
+		want := map[model.Reset][]float32{
+			model.ResetHard: {1, 0, 0, 1, 1, 1, 1, 0, 0, 1, 1, 1},
+			model.ResetSoft: {1, 0, 0, 1, 1, 1, 1, 0, 1, 1, 1, 0},
+		}[reset]
+		ref := refRun(t, m, 0, x)
+		for _, c := range []engineConfig{{bitops.Generic, 1, Dense}, {bitops.Best(), 2, Sparse}} {
+			e, err := New(m, WithKernels(c.k), WithThreads(c.threads), WithExecution(c.exec), WithTrace())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.Infer(x); err != nil {
+				t.Fatal(err)
+			}
+			got, _ := e.LayerOutput(0, 0, nil)
+			for j := range want {
+				if got[j] != want[j] {
+					t.Fatalf("%v %v: spikes %v, want %v", reset, c, got, want)
+				}
+			}
+			checkLayers(t, c.String(), e, 0, ref)
+			e.Close()
+		}
+	}
 }
