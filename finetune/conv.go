@@ -717,8 +717,12 @@ func (n *convNode) inputGradShift(p *pass, x *tensor, dy, din []float32) {
 	Ho, Wo := n.outS.H, n.outS.W
 	t0, l0 := KH-1-n.s.Pad, KW-1-n.s.Pad
 	Hp, Wp := H+KH-1, W+KW-1
-	plane := Hp * Wp
-	N := H * Wp
+	// N is a whole number of the GEMM kernel's 16-column blocks (the extra
+	// columns are scratch too), and the plane stride an odd number of
+	// cache lines, so the 64 rows the kernel reads per column block do not
+	// crowd into a few cache sets.
+	N := (H*Wp + 15) &^ 15
+	plane := (Hp*Wp+15)&^15 | 16
 	// wtk[k][c][o]: the effective weights of tap k.
 	wtk := grow(n.wtk, n.k*C*O)
 	n.wtk = wtk
@@ -731,7 +735,7 @@ func (n *convNode) inputGradShift(p *pass, x *tensor, dy, din []float32) {
 	isz, osz := n.inS.Size(), n.outS.Size()
 	p.w.run(rows, func(wk, lo, hi int) {
 		sc := &scr[wk]
-		sc.fcols = grow(sc.fcols, O*plane+KW)
+		sc.fcols = grow(sc.fcols, O*plane+N)
 		dyp := sc.fcols
 		clear(dyp)
 		sc.facc = grow(sc.facc, C*N)

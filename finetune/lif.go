@@ -3,6 +3,8 @@ package finetune
 import (
 	"math"
 
+	"github.com/bsnn/bsnn/finetune/internal/f32"
+
 	"github.com/bsnn/bsnn/bitops"
 	"github.com/bsnn/bsnn/model"
 )
@@ -186,35 +188,26 @@ func (l *lifNode) backward(p *pass, in []*tensor, out *tensor, dout []float32, d
 			gs := dout[o : o+len(dh)]
 			xo := x.phys(t*B+b)*size + e0
 			dxs := dx[xo : xo+len(dh)]
-			last := t == T-1
-			surr := l.surrogate
-			g2 := 1 / (l.gamma * l.gamma)
-			gm := l.gamma
+			if l.surrogate == SurrogateTriangle {
+				f32.LIFBackward(us, ss, gs, dxs, dh, vth, l.gamma, 1/(l.gamma*l.gamma), lam, hard, detach)
+				continue
+			}
 			for i, u := range us {
 				g := gs[i]
 				h := dh[i]
-				if !last && !detach {
-					if hard {
+				var keep float32
+				if hard {
+					if !detach {
 						g -= h * u
-					} else {
+					}
+					keep = h * (1 - ss[i])
+				} else {
+					if !detach {
 						g -= h * vth
 					}
+					keep = h
 				}
-				var sg float32
-				if surr == SurrogateTriangle {
-					v := math.Float32frombits(math.Float32bits(u-vth) &^ (1 << 31))
-					sg = max(gm-v, 0) * g2
-				} else {
-					sg = l.surrogateGrad(u)
-				}
-				du := g * sg
-				if !last {
-					if hard {
-						du += h * (1 - ss[i])
-					} else {
-						du += h
-					}
-				}
+				du := g*l.surrogateGrad(u) + keep
 				dxs[i] += du
 				dh[i] = lam * du
 			}

@@ -8,7 +8,10 @@
 // exactly what the generic Go loops compute.
 package f32
 
-import mbits "math/bits"
+import (
+	"math"
+	mbits "math/bits"
+)
 
 // Gemm computes C += A·B for row-major A (m×k, row stride lda), B (k×n, row
 // stride ldb) and C (m×n, row stride ldc). Each C[i][j] receives the products
@@ -124,5 +127,54 @@ func addRowsGeneric(dst []float32, ldd int, src []float32, bits []uint64) {
 				row[j] += v
 			}
 		}
+	}
+}
+
+// LIFBackward runs one step of a LIF layer's BPTT over n neurons with the
+// triangle surrogate. On entry dh holds dL/dh[t+1] (zero at the last step);
+// g = dL/ds[t] from the layer above, u = u[t], s = s[t]. With
+//
+//	gs = g − dh·u (hard reset) or g − dh·vth (soft); gs = g when detached
+//	sg = max(gm − |u − vth|, 0)·g2                 (g2 = 1/gm²)
+//	du = gs·sg + dh·(1 − s) (hard) or gs·sg + dh (soft)
+//
+// it adds du to dx and leaves dh = lam·du, each operation rounded to
+// float32 in the order written.
+func LIFBackward(u, s, g, dx, dh []float32, vth, gm, g2, lam float32, hard, detach bool) {
+	n := len(u)
+	if len(s) < n || len(g) < n || len(dx) < n || len(dh) < n {
+		panic("f32: LIFBackward: slices shorter than u")
+	}
+	if n == 0 {
+		return
+	}
+	lifBackward(u, s[:n], g[:n], dx[:n], dh[:n], vth, gm, g2, lam, hard, detach)
+}
+
+var lifBackward = lifBackwardGeneric
+
+func lifBackwardGeneric(u, s, g, dx, dh []float32, vth, gm, g2, lam float32, hard, detach bool) {
+	s, g, dx, dh = s[:len(u)], g[:len(u)], dx[:len(u)], dh[:len(u)]
+	for i, uv := range u {
+		h := dh[i]
+		gs := g[i]
+		var keep float32 // dh·(1−s) or dh
+		switch {
+		case hard:
+			if !detach {
+				gs -= float32(h * uv)
+			}
+			keep = float32(h * (1 - s[i]))
+		default:
+			if !detach {
+				gs -= float32(h * vth)
+			}
+			keep = h
+		}
+		v := math.Float32frombits(math.Float32bits(uv-vth) &^ (1 << 31))
+		sg := float32(max(gm-v, 0) * g2)
+		du := float32(gs*sg) + keep
+		dx[i] += du
+		dh[i] = float32(lam * du)
 	}
 }

@@ -95,3 +95,42 @@ func BenchmarkGemm(b *testing.B) {
 		})
 	}
 }
+
+func BenchmarkGemmStrided(b *testing.B) {
+	for _, sh := range [][4]int{{32, 840, 64, 900}, {64, 224, 64, 256}, {64, 224, 64, 272}} {
+		m, n, k, ldb := sh[0], sh[1], sh[2], sh[3]
+		r := rand.New(rand.NewPCG(1, 2))
+		a, bb, c := randSlice(r, m*k), randSlice(r, k*ldb+16), make([]float32, m*n)
+		b.Run(fmt.Sprintf("%dx%dx%d/ldb%d", m, n, k, ldb), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				Gemm(m, n, k, a, k, bb, ldb, c, n)
+			}
+			b.ReportMetric(float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
+		})
+	}
+}
+
+func TestLIFBackwardMatchesGeneric(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{1, 7, 8, 9, 64, 100} {
+		for _, hard := range []bool{true, false} {
+			for _, detach := range []bool{true, false} {
+				u := randSlice(r, n)
+				s := make([]float32, n)
+				for i := range s {
+					if r.IntN(3) == 0 {
+						s[i] = 1
+					}
+				}
+				g, dx0, dh0 := randSlice(r, n), randSlice(r, n), randSlice(r, n)
+				dxw, dhw := slices.Clone(dx0), slices.Clone(dh0)
+				lifBackwardGeneric(u, s, g, dxw, dhw, 1, 1.2, 1/(1.2*1.2), 0.5, hard, detach)
+				dxg, dhg := slices.Clone(dx0), slices.Clone(dh0)
+				LIFBackward(u, s, g, dxg, dhg, 1, 1.2, 1/(1.2*1.2), 0.5, hard, detach)
+				if !slices.Equal(dxg, dxw) || !slices.Equal(dhg, dhw) {
+					t.Fatalf("n=%d hard=%v detach=%v: LIFBackward differs from the generic loop", n, hard, detach)
+				}
+			}
+		}
+	}
+}

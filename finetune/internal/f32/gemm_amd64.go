@@ -19,10 +19,17 @@ func gemm1x16AVX2(k int, a *float32, b *float32, ldb int, c *float32)
 //go:noescape
 func addRowsAVX2(dst *float32, ldd int, src *float32, n int, bits *uint64, words int)
 
+// Equivalent to lifBackwardGeneric for n a positive multiple of 8; flags
+// bit 0: hard reset, bit 1: detached.
+//
+//go:noescape
+func lifBackwardAVX2(n int, u, s, gs, dx, dh *float32, vth, gm, g2, lam float32, flags int)
+
 func init() {
 	if cpuid.CPU.Supports(cpuid.AVX, cpuid.AVX2) {
 		gemm = gemmAVX2
 		addRows = addRowsAVX2Tail
+		lifBackward = lifBackwardAVX2Tail
 		Accelerated = "avx2"
 	}
 }
@@ -63,5 +70,28 @@ func addRowsAVX2Tail(dst []float32, ldd int, src []float32, bits []uint64) {
 	}
 	if n8 < n {
 		addRowsGeneric(dst[n8:], ldd, src[n8:], bits)
+	}
+}
+
+func lifBackwardAVX2Tail(u, s, g, dx, dh []float32, vth, gm, g2, lam float32, hard, detach bool) {
+	n := len(u)
+	n8 := n &^ 7
+	if n8 > 0 {
+		flags := 0
+		if hard {
+			flags |= 1
+		}
+		if detach {
+			flags |= 2
+		}
+		raceRead(u, n8)
+		raceRead(s, n8)
+		raceRead(g, n8)
+		raceWrite(dx, n8)
+		raceWrite(dh, n8)
+		lifBackwardAVX2(n8, &u[0], &s[0], &g[0], &dx[0], &dh[0], vth, gm, g2, lam, flags)
+	}
+	if n8 < n {
+		lifBackwardGeneric(u[n8:], s[n8:], g[n8:], dx[n8:], dh[n8:], vth, gm, g2, lam, hard, detach)
 	}
 }

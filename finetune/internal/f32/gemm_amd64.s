@@ -147,3 +147,69 @@ wnext:
 done:
 	VZEROUPPER
 	RET
+
+// func lifBackwardAVX2(n int, u, s, gs, dx, dh *float32, vth, gm, g2, lam float32, flags int)
+//
+// lifBackwardGeneric on n (a positive multiple of 8) neurons; flags bit 0:
+// hard reset, bit 1: detached reset.
+TEXT ·lifBackwardAVX2(SB), NOSPLIT, $0-72
+	MOVQ n+0(FP), CX
+	MOVQ u+8(FP), SI
+	MOVQ s+16(FP), DI
+	MOVQ gs+24(FP), R8
+	MOVQ dx+32(FP), R9
+	MOVQ dh+40(FP), R10
+	VBROADCASTSS vth+48(FP), Y8
+	VBROADCASTSS gm+52(FP), Y9
+	VBROADCASTSS g2+56(FP), Y10
+	VBROADCASTSS lam+60(FP), Y11
+	MOVQ flags+64(FP), DX
+	MOVL $0x7fffffff, AX
+	MOVL AX, X12
+	VBROADCASTSS X12, Y12 // |·| mask
+	MOVL $0x3f800000, AX
+	MOVL AX, X13
+	VBROADCASTSS X13, Y13 // 1.0
+	VXORPS Y14, Y14, Y14  // 0.0
+	XORQ BX, BX
+
+lloop:
+	VMOVUPS (SI)(BX*4), Y0  // u
+	VMOVUPS (R10)(BX*4), Y1 // h = dh
+	VMOVUPS (R8)(BX*4), Y2  // gs = g
+	TESTQ $1, DX
+	JZ    soft
+	// hard: keep = h·(1−s); gs −= h·u unless detached
+	VMOVUPS (DI)(BX*4), Y3
+	VSUBPS  Y3, Y13, Y3 // 1 − s
+	VMULPS  Y3, Y1, Y3  // keep
+	TESTQ $2, DX
+	JNZ   surr
+	VMULPS Y0, Y1, Y4
+	VSUBPS Y4, Y2, Y2
+	JMP    surr
+
+soft:
+	VMOVAPS Y1, Y3 // keep = h
+	TESTQ $2, DX
+	JNZ   surr
+	VMULPS Y8, Y1, Y4
+	VSUBPS Y4, Y2, Y2
+
+surr:
+	VSUBPS Y8, Y0, Y5   // u − vth
+	VANDPS Y12, Y5, Y5  // |u − vth|
+	VSUBPS Y5, Y9, Y5   // gm − |u − vth|
+	VMAXPS Y14, Y5, Y5  // max(·, 0)
+	VMULPS Y10, Y5, Y5  // sg
+	VMULPS Y5, Y2, Y5   // gs·sg
+	VADDPS Y3, Y5, Y5   // du
+	VADDPS (R9)(BX*4), Y5, Y6
+	VMOVUPS Y6, (R9)(BX*4)
+	VMULPS Y11, Y5, Y5  // lam·du
+	VMOVUPS Y5, (R10)(BX*4)
+	ADDQ $8, BX
+	CMPQ BX, CX
+	JLT  lloop
+	VZEROUPPER
+	RET
