@@ -27,6 +27,9 @@ func rowBlocksAndAVX2(s, w *uint64, words, nq int, blocks *int32, nb, tail int, 
 func popcntAVX2(p *uint64, nv int) int
 
 //go:noescape
+func eventsAVX2(cols *uint64, colBytes int, idx *int32, nspk int, planes *uint64, planeBytes int)
+
+//go:noescape
 func peakAVX2(a, b *uint64, nv, reps int) int
 
 //go:noescape
@@ -40,6 +43,7 @@ var avx2Kernels = &Kernels{
 	andGemm:      andGemmAVX2,
 	xnorGemm:     xnorGemmAVX2,
 	andRowBlocks: andRowBlocksAVX2,
+	events:       eventsAVX2Go,
 	popcount:     popcountAVX2,
 	peak:         peakAVX2Go,
 }
@@ -138,6 +142,23 @@ func andRowBlocksAVX2(dst []int32, s []uint64, blocks []int32, tail bool, w []ui
 		rowBlocksAndAVX2(&s[0], &w[0], words, nq, bp, len(blocks), tw, &dst[0], -ps)
 	}
 	andRowBlocksTail(dst, s, blocks, 4, tail, w, nq*4, n, words, ps)
+}
+
+// eventsAVX2Go runs the AVX2 scatter over each 256-output group; cw is a
+// multiple of 4 (EventWeights pads columns to 256 bits) and every index in
+// idx is a column of cols (the bit positions of an activation row).
+func eventsAVX2Go(planes, cols []uint64, cw int, idx []int32) {
+	planes = planes[:eventPlanes*cw]
+	if len(idx) == 0 {
+		clear(planes)
+		return
+	}
+	raceReadWords(cols)
+	raceReadInt32s(idx)
+	raceWriteWords(planes)
+	for g := 0; g < cw; g += 4 {
+		eventsAVX2(&cols[g], cw*8, &idx[0], len(idx), &planes[g], cw*8)
+	}
 }
 
 func peakAVX2Go(a, b []uint64, reps int) int {

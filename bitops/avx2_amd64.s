@@ -556,3 +556,117 @@ sum:
 	ADDQ R12, R10
 	MOVQ R10, ret+32(FP)
 	RET
+
+
+// Event-driven scatter (see events.go): bit-sliced counters in Y0-Y7 (plane
+// p of 256 outputs in Y(p)), columns added sixteen at a time through a
+// Harley–Seal carry-save tree, the rest one at a time by ripple-carry.
+
+// LDC loads the 256-bit group of the column whose index is at OFF(DI).
+#define LDC(OFF, Y) \
+	MOVLQSX OFF(DI), AX;  \
+	IMULQ   R8, AX;       \
+	VMOVDQU (SI)(AX*1), Y
+
+// CSA: (H, L) = (carry, sum) of L + B + C, per bit; Y14 is scratch.
+#define CSA(H, L, B, C) \
+	VPXOR L, B, Y14;   \
+	VPAND L, B, H;     \
+	VPXOR Y14, C, L;   \
+	VPAND Y14, C, Y14; \
+	VPOR  Y14, H, H
+
+// HALF2 adds columns OFF and OFF+4 into ones (Y0), carry into H.
+#define HALF2(OFF, H) \
+	LDC(OFF, Y12);   \
+	LDC(OFF+4, Y13); \
+	CSA(H, Y0, Y12, Y13)
+
+// func eventsAVX2(cols *uint64, colBytes int, idx *int32, nspk int, planes *uint64, planeBytes int)
+//
+// Sets the 8 planes of one 256-output group to the counts of the nspk
+// (≤ 255) columns listed in idx. cols and planes point at the group's first
+// word in column 0 and plane 0; colBytes and planeBytes are the distances
+// from one column or plane to the next.
+TEXT ·eventsAVX2(SB), NOSPLIT, $0-48
+	MOVQ  cols+0(FP), SI
+	MOVQ  colBytes+8(FP), R8
+	MOVQ  idx+16(FP), DI
+	MOVQ  nspk+24(FP), DX
+	MOVQ  planes+32(FP), R14
+	MOVQ  planeBytes+40(FP), R9
+	ZERO8
+	MOVQ  DX, CX
+	SHRQ  $4, CX
+	JZ    rest
+
+group:
+	HALF2(0, Y8)            // twosA
+	HALF2(8, Y9)            // twosB
+	CSA(Y10, Y1, Y8, Y9)    // foursA
+	HALF2(16, Y8)
+	HALF2(24, Y9)
+	CSA(Y15, Y1, Y8, Y9)    // foursB
+	CSA(Y11, Y2, Y10, Y15)  // eightsA
+	HALF2(32, Y8)
+	HALF2(40, Y9)
+	CSA(Y10, Y1, Y8, Y9)
+	HALF2(48, Y8)
+	HALF2(56, Y9)
+	CSA(Y15, Y1, Y8, Y9)
+	CSA(Y12, Y2, Y10, Y15)  // eightsB
+	CSA(Y13, Y3, Y11, Y12)  // sixteens
+	VPAND Y4, Y13, Y14      // ripple the sixteens into planes 4-7
+	VPXOR Y13, Y4, Y4
+	VPAND Y5, Y14, Y13
+	VPXOR Y14, Y5, Y5
+	VPAND Y6, Y13, Y14
+	VPXOR Y13, Y6, Y6
+	VPXOR Y14, Y7, Y7       // ≤ 255 columns: no carry out of plane 7
+	ADDQ  $64, DI
+	DECQ  CX
+	JNZ   group
+
+rest:
+	ANDQ $15, DX
+	JZ   store
+
+one:
+	LDC(0, Y12)
+	VPAND Y0, Y12, Y14
+	VPXOR Y12, Y0, Y0
+	VPAND Y1, Y14, Y12
+	VPXOR Y14, Y1, Y1
+	VPAND Y2, Y12, Y14
+	VPXOR Y12, Y2, Y2
+	VPAND Y3, Y14, Y12
+	VPXOR Y14, Y3, Y3
+	VPAND Y4, Y12, Y14
+	VPXOR Y12, Y4, Y4
+	VPAND Y5, Y14, Y12
+	VPXOR Y14, Y5, Y5
+	VPAND Y6, Y12, Y14
+	VPXOR Y12, Y6, Y6
+	VPXOR Y14, Y7, Y7
+	ADDQ  $4, DI
+	DECQ  DX
+	JNZ   one
+
+store:
+	VMOVDQU Y0, (R14)
+	ADDQ    R9, R14
+	VMOVDQU Y1, (R14)
+	ADDQ    R9, R14
+	VMOVDQU Y2, (R14)
+	ADDQ    R9, R14
+	VMOVDQU Y3, (R14)
+	ADDQ    R9, R14
+	VMOVDQU Y4, (R14)
+	ADDQ    R9, R14
+	VMOVDQU Y5, (R14)
+	ADDQ    R9, R14
+	VMOVDQU Y6, (R14)
+	ADDQ    R9, R14
+	VMOVDQU Y7, (R14)
+	VZEROUPPER
+	RET

@@ -35,6 +35,7 @@ var avx512Kernels = &Kernels{
 	andGemm:      andGemmAVX512,
 	xnorGemm:     xnorGemmAVX512,
 	andRowBlocks: andRowBlocksAVX512,
+	events:       eventsGeneric,
 	popcount:     popcountAVX512,
 	peak:         peakAVX512Go,
 }

@@ -128,3 +128,30 @@ func BenchmarkPopcountPeak(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAndGemmEvents runs the event-driven (scatter) product on the conv
+// shape at 10 % and 1 % spike rates; compare with BenchmarkAndGemmSparse.
+func BenchmarkAndGemmEvents(b *testing.B) {
+	shapes := []benchShape{
+		{name: "conv3x3-256-16x16-rate10", m: 256, n: 256, w: 36, rate: 0.1},
+		{name: "conv3x3-256-16x16-rate1", m: 256, n: 256, w: 36, rate: 0.01},
+		{name: "fc-4096x4096-rate10", m: 1, n: 4096, w: 64, rate: 0.1},
+	}
+	for _, k := range Available() {
+		for _, sh := range shapes {
+			b.Run(k.Name+"/"+sh.name, func(b *testing.B) {
+				s, w, dst := benchInputs(sh)
+				ew, err := NewEventWeights(w, sh.n, sh.w)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for b.Loop() {
+					if _, err := k.AndGemmEvents(dst, s, sh.m, ew); err != nil {
+						b.Fatal(err)
+					}
+				}
+				reportMACs(b, sh)
+			})
+		}
+	}
+}

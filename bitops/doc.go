@@ -26,9 +26,13 @@
 //
 //	Σ a·b = nbits − 2·popcount(a XOR b)               (XnorDot, XnorGemv, XnorGemm)
 //
-// Results are exact int32. AndGemmSparse returns what AndGemm returns, bit
-// for bit, while skipping all-zero activation rows and all-zero blocks of
-// words, and reports the skipped work in SparseStats.
+// Results are exact int32. Two event-driven variants return what AndGemm
+// returns, bit for bit, and report their work in SparseStats:
+// AndGemmSparse skips all-zero activation rows and all-zero blocks of words
+// (it pays for structured silence such as silent pixels), and AndGemmEvents
+// scatters each spike's weight column, prepared once with NewEventWeights,
+// into bit-sliced counters, so its cost follows the number of spikes (it pays
+// for low spike rates, also unstructured ones).
 //
 // # Kernel sets
 //
@@ -47,6 +51,9 @@
 //     loads for partial vectors.
 //   - neon (arm64, always): VAND/VEOR, VCNT and byte accumulators folded with
 //     VUADDLV, 2×4 blocks.
+//
+// The AndGemmEvents column adds are AVX2 assembly on avx2 and avx512 and Go
+// (64 outputs per uint64 operation) on generic and neon.
 //
 // Available lists the sets usable on this CPU, best first; Best returns the
 // first. Lookup and Select find one by name ("generic", "avx2", "avx512",

@@ -54,6 +54,24 @@ func TestGemmErrors(t *testing.T) {
 				}
 			}
 		}
+		// AndGemmEvents takes n and words from its EventWeights.
+		ew, err := NewEventWeights(u(12), 3, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			what   string
+			ls, ld int
+			m      int
+		}{{"short activations", 7, 6, 2}, {"short dst", 8, 5, 2}, {"negative m", 8, 6, -1}} {
+			dst := make([]int32, c.ld)
+			if _, err := k.AndGemmEvents(dst, u(c.ls), c.m, ew); err == nil || !strings.Contains(err.Error(), "AndGemmEvents") {
+				t.Errorf("%s AndGemmEvents %s: %v", k.Name, c.what, err)
+			}
+		}
+		if _, err := k.AndGemmEvents(make([]int32, 6), u(8), 2, nil); err == nil {
+			t.Errorf("%s AndGemmEvents accepted nil weights", k.Name)
+		}
 		// XnorGemm: nbits must fill exactly `words` words.
 		for _, nbits := range []int{-1, 0, 3 * 64, 4*64 + 1} {
 			if err := k.XnorGemm(make([]int32, 6), u(8), 2, u(12), 3, 4, nbits); err == nil {
@@ -84,6 +102,25 @@ func TestGemmErrors(t *testing.T) {
 		if err := k.XnorGemv(make([]int32, 3), u(12), 3, u(4), 300); err == nil {
 			t.Errorf("%s XnorGemv accepted nbits=300 for 4 words", k.Name)
 		}
+	}
+}
+
+func TestNewEventWeights(t *testing.T) {
+	if _, err := NewEventWeights(make([]uint64, 11), 3, 4); err == nil || !strings.Contains(err.Error(), "NewEventWeights") {
+		t.Errorf("short weights: %v", err)
+	}
+	if _, err := NewEventWeights(nil, -1, 4); err == nil {
+		t.Error("negative n accepted")
+	}
+	if _, err := NewEventWeights(nil, 1<<40, 1<<30); err == nil {
+		t.Error("huge shape accepted")
+	}
+	e, err := NewEventWeights(make([]uint64, 33*5), 33, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Rows() != 33 || e.Words() != 5 || e.Stride() != 256 {
+		t.Errorf("Rows, Words, Stride = %d, %d, %d; want 33, 5, 256", e.Rows(), e.Words(), e.Stride())
 	}
 }
 

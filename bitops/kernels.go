@@ -42,6 +42,9 @@ type Kernels struct {
 	// when tail is true, the words past the last full block. The caller
 	// guarantees every block not visited is zero in s.
 	andRowBlocks func(dst []int32, s []uint64, blocks []int32, tail bool, w []uint64, n, words, ps int)
+	// events sets the bit-sliced counter planes to the sum of the columns
+	// listed in idx (at most eventFlush); see eventsGeneric.
+	events func(planes, cols []uint64, colWords int, idx []int32)
 	// popcount of a whole slice.
 	popcount func(x []uint64) int
 	// peak runs the set's tightest AND-popcount loop reps times over a and
@@ -59,6 +62,7 @@ var Generic = &Kernels{
 	andGemm:      andGemmGeneric,
 	xnorGemm:     xnorGemmGeneric,
 	andRowBlocks: andRowBlocksGeneric,
+	events:       eventsGeneric,
 	popcount:     popcountGeneric,
 	peak:         peakGeneric,
 }

@@ -246,8 +246,23 @@ func gemmCase(t *testing.T, rng *rand.Rand, k *Kernels, m, n, words, smode, wmod
 		t.Fatalf("%s: AndGemmSparse differs from generic AndGemm:\n got %v\nwant %v", name, dst, want)
 	}
 	checkStats(t, name, st, s, m, words)
+
+	ew, err := NewEventWeights(w, n, words)
+	if err != nil {
+		t.Fatalf("%s: NewEventWeights: %v", name, err)
+	}
+	dst, check = guarded(rng, m*n)
+	st, err = k.AndGemmEvents(dst, s, m, ew)
+	if err != nil {
+		t.Fatalf("%s: AndGemmEvents: %v", name, err)
+	}
+	check(t, name+" AndGemmEvents")
+	if !slices.Equal(dst, want) {
+		t.Fatalf("%s: AndGemmEvents differs from generic AndGemm:\n got %v\nwant %v", name, dst, want)
+	}
+	checkEventStats(t, name, st, s, m, words)
 	if !slices.Equal(s, s0) || !slices.Equal(w, w0) {
-		t.Fatalf("%s: AndGemm or AndGemmSparse modified its inputs", name)
+		t.Fatalf("%s: AndGemm, AndGemmSparse or AndGemmEvents modified its inputs", name)
 	}
 
 	nbits := words * 64
@@ -293,6 +308,24 @@ func checkStats(t *testing.T, name string, st SparseStats, s []uint64, m, words 
 	}
 	if st.DenseRows+st.SkippedRows > st.Rows {
 		t.Fatalf("%s: DenseRows=%d + SkippedRows=%d > Rows=%d", name, st.DenseRows, st.SkippedRows, st.Rows)
+	}
+}
+
+// checkEventStats verifies the counters of AndGemmEvents against the input.
+func checkEventStats(t *testing.T, name string, st SparseStats, s []uint64, m, words int) {
+	t.Helper()
+	var want SparseStats
+	want.Rows, want.Words = int64(m), int64(m*words)
+	for i := 0; i < m; i++ {
+		row := s[i*words : (i+1)*words]
+		if AllZero(row) {
+			want.SkippedRows++
+		}
+		want.SkippedWords += int64(words - NonZeroWords(row))
+		want.Spikes += int64(popcountGeneric(row))
+	}
+	if st != want {
+		t.Fatalf("%s: AndGemmEvents stats %+v, want %+v", name, st, want)
 	}
 }
 

@@ -35,6 +35,7 @@ var neonKernels = &Kernels{
 	andGemm:      andGemmNEON,
 	xnorGemm:     xnorGemmNEON,
 	andRowBlocks: andRowBlocksNEON,
+	events:       eventsGeneric,
 	popcount:     popcountNEON,
 	peak:         peakNEONGo,
 }

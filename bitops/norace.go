@@ -7,3 +7,4 @@ package bitops
 func raceReadWords([]uint64)  {}
 func raceReadInt32s([]int32)  {}
 func raceWriteInt32s([]int32) {}
+func raceWriteWords([]uint64) {}

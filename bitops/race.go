@@ -30,3 +30,9 @@ func raceWriteInt32s(x []int32) {
 		runtime.RaceWriteRange(unsafe.Pointer(&x[0]), len(x)*4)
 	}
 }
+
+func raceWriteWords(x []uint64) {
+	if len(x) > 0 {
+		runtime.RaceWriteRange(unsafe.Pointer(&x[0]), len(x)*8)
+	}
+}

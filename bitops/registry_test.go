@@ -31,7 +31,7 @@ func TestRegistry(t *testing.T) {
 		if k.String() != k.Name {
 			t.Errorf("String() = %q, want %q", k.String(), k.Name)
 		}
-		if k.blockWords < 1 || k.skipDiv < 1 || k.andGemm == nil || k.xnorGemm == nil || k.andRowBlocks == nil || k.popcount == nil || k.peak == nil {
+		if k.blockWords < 1 || k.skipDiv < 1 || k.andGemm == nil || k.xnorGemm == nil || k.andRowBlocks == nil || k.events == nil || k.popcount == nil || k.peak == nil {
 			t.Errorf("set %q is incomplete", k.Name)
 		}
 	}

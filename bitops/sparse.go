@@ -5,7 +5,8 @@ import (
 	"sync"
 )
 
-// SparseStats reports the work AndGemmSparse did and the work it skipped.
+// SparseStats reports the work AndGemmSparse or AndGemmEvents did and the
+// work it skipped.
 // Event-driven layers sum these to report firing rates and skipped work.
 type SparseStats struct {
 	// Rows is the number of activation rows (m).
@@ -21,6 +22,9 @@ type SparseStats struct {
 	// SkippedWords counts activation words never multiplied with any weight
 	// row, including every word of a skipped row.
 	SkippedWords int64
+	// Spikes counts the set activation bits scattered by AndGemmEvents (0
+	// for AndGemmSparse).
+	Spikes int64
 }
 
 // Add accumulates o into s, for callers that sum the stats of many calls.
@@ -30,6 +34,7 @@ func (s *SparseStats) Add(o SparseStats) {
 	s.DenseRows += o.DenseRows
 	s.Words += o.Words
 	s.SkippedWords += o.SkippedWords
+	s.Spikes += o.Spikes
 }
 
 // AllZero reports whether every word of x is zero: a silent spike vector.
