@@ -293,22 +293,29 @@ func Rate(g *uint64, p float32) bool {
 
 func conv(in []float32, is model.Shape, l *model.Layer, w []float32, os model.Shape) []float32 {
 	out := make([]float32, os.Size())
+	C, H, W := is.C, is.H, is.W
+	KH, KW, S, P := l.KH, l.KW, l.Stride, l.Pad
+	fan := C * KH * KW
 	for o := 0; o < os.C; o++ {
+		wo := w[o*fan : (o+1)*fan]
 		for y := 0; y < os.H; y++ {
 			for x := 0; x < os.W; x++ {
 				var acc float64
-				for c := 0; c < is.C; c++ {
-					for ky := 0; ky < l.KH; ky++ {
-						iy := y*l.Stride - l.Pad + ky
-						if iy < 0 || iy >= is.H {
+				for c := 0; c < C; c++ {
+					plane := in[c*H*W : (c+1)*H*W]
+					wc := wo[c*KH*KW : (c+1)*KH*KW]
+					for ky := 0; ky < KH; ky++ {
+						iy := y*S - P + ky
+						if iy < 0 || iy >= H {
 							continue
 						}
-						for kx := 0; kx < l.KW; kx++ {
-							ix := x*l.Stride - l.Pad + kx
-							if ix < 0 || ix >= is.W {
+						row := plane[iy*W : (iy+1)*W]
+						for kx, wv := range wc[ky*KW : (ky+1)*KW] {
+							ix := x*S - P + kx
+							if ix < 0 || ix >= W {
 								continue
 							}
-							acc += float64(in[(c*is.H+iy)*is.W+ix]) * float64(w[((o*is.C+c)*l.KH+ky)*l.KW+kx])
+							acc += float64(row[ix]) * float64(wv)
 						}
 					}
 				}
