@@ -1,0 +1,424 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/bsnn/bsnn/model"
+	"github.com/bsnn/bsnn/runtime"
+	"github.com/bsnn/bsnn/tools/internal/input"
+)
+
+// frameOut is what one frame produced, ready to print.
+type frameOut struct {
+	seq      int
+	name     string
+	time     time.Duration
+	class    int
+	label    string
+	conf     float64
+	latency  time.Duration
+	firing   float64 // NaN when the model has no LIF layer
+	logits   []float32
+	truth    int
+	hasTruth bool
+	stats    *runtime.Stats
+}
+
+// printer writes per-frame lines and the summary, and accumulates what the
+// summary needs.
+type printer struct {
+	c       *config
+	m       *model.Model
+	T       int
+	classes int
+	w       *bufio.Writer
+	json    bool
+
+	frames     int
+	latSum     time.Duration
+	lat        latencies
+	firingSum  float64
+	firingN    int
+	labelled   int
+	correct    int
+	layerTotal []runtime.LayerStats // summed over frames (-stats)
+	sparseRuns []int                // frames each binary layer ran sparse
+	totalOps   [2]int64             // binary, dense
+}
+
+func newPrinter(c *config, m *model.Model, eng *runtime.Engine, w io.Writer) *printer {
+	p := &printer{c: c, m: m, T: eng.T, w: bufio.NewWriter(w), json: c.format == "json"}
+	shapes, _ := m.Shapes()
+	p.classes = shapes[len(shapes)-1].Size()
+	p.lat.rng = rand.New(rand.NewPCG(1, 2))
+	if !p.json {
+		hdr := "# seq name class label confidence latency_ms"
+		if c.stats {
+			hdr += " firing"
+		}
+		fmt.Fprintln(p.w, hdr)
+	}
+	return p
+}
+
+// frame turns a result into a frameOut and adds it to the totals. The
+// logits slice is the Engine's: it is printed before the next call.
+func (p *printer) frame(s *input.Sample, images bool, res runtime.Result, lat time.Duration) *frameOut {
+	f := &frameOut{
+		seq: s.Seq, time: s.Time, class: res.Class, latency: lat,
+		conf: softmaxAt(res.Logits, res.Class), logits: res.Logits,
+		firing: meanFiring(&res.Stats, p.T),
+	}
+	if images {
+		f.name = s.Name
+		f.truth, f.hasTruth = truthOf(s.Name, p.m.Labels, p.classes)
+	}
+	if res.Class >= 0 && res.Class < len(p.m.Labels) {
+		f.label = p.m.Labels[res.Class]
+	}
+	if p.c.stats {
+		f.stats = &res.Stats
+	}
+
+	p.frames++
+	p.latSum += lat
+	p.lat.add(float64(lat) / float64(time.Millisecond))
+	if !math.IsNaN(f.firing) {
+		p.firingSum += f.firing
+		p.firingN++
+	}
+	if f.hasTruth {
+		p.labelled++
+		if f.truth == f.class {
+			p.correct++
+		}
+	}
+	if p.c.stats {
+		p.accumulate(&res.Stats)
+	}
+	return f
+}
+
+func (p *printer) accumulate(s *runtime.Stats) {
+	if p.layerTotal == nil {
+		p.layerTotal = make([]runtime.LayerStats, len(s.Layers))
+		p.sparseRuns = make([]int, len(s.Layers))
+	}
+	for i, l := range s.Layers {
+		t := &p.layerTotal[i]
+		t.Op, t.Name, t.Neurons = l.Op, l.Name, l.Neurons
+		t.Spikes += l.Spikes
+		t.Rows += l.Rows
+		t.RowsSkipped += l.RowsSkipped
+		t.Words += l.Words
+		t.WordsSkipped += l.WordsSkipped
+		t.BinaryOps += l.BinaryOps
+		t.DenseOps += l.DenseOps
+		if l.Sparse {
+			p.sparseRuns[i]++
+		}
+	}
+	p.totalOps[0] += s.BinaryOps
+	p.totalOps[1] += s.DenseOps
+}
+
+// softmaxAt returns the softmax probability of logits[k].
+func softmaxAt(logits []float32, k int) float64 {
+	if k < 0 || k >= len(logits) {
+		return math.NaN()
+	}
+	mx := math.Inf(-1)
+	for _, v := range logits {
+		mx = max(mx, float64(v))
+	}
+	var sum float64
+	for _, v := range logits {
+		sum += math.Exp(float64(v) - mx)
+	}
+	return math.Exp(float64(logits[k])-mx) / sum
+}
+
+// meanFiring is the frame's firing rate over all LIF neurons and steps:
+// total spikes over total neuron-steps, NaN without LIF layers.
+func meanFiring(s *runtime.Stats, T int) float64 {
+	var spikes, slots float64
+	for _, l := range s.Layers {
+		if l.Op == model.OpLIF {
+			spikes += float64(l.Spikes)
+			slots += float64(l.Neurons) * float64(T)
+		}
+	}
+	if slots == 0 {
+		return math.NaN()
+	}
+	return spikes / slots
+}
+
+// binaryLayer reports whether a layer ran a binary GEMM (it has work
+// counters).
+func binaryLayer(l *runtime.LayerStats) bool { return l.DenseOps > 0 || l.Words > 0 }
+
+func (p *printer) print(f *frameOut) error {
+	if p.json {
+		return p.printJSON(f)
+	}
+	fmt.Fprintf(p.w, "%d %s %d %s %.4f %.3f", f.seq, field(f.name), f.class, field(f.label), f.conf, ms(f.latency))
+	if p.c.stats {
+		fmt.Fprintf(p.w, " %s", fmtRate(f.firing))
+	}
+	fmt.Fprintln(p.w)
+	return p.w.Flush()
+}
+
+// field makes s a field of a text line: "-" when empty, Go-quoted when it
+// holds whitespace or quotes so a reader can tell where it ends (JSON
+// output is the format for programs).
+func field(s string) string {
+	switch {
+	case s == "":
+		return "-"
+	case strings.ContainsAny(s, " \t\r\n\""):
+		return fmt.Sprintf("%q", s)
+	}
+	return s
+}
+
+// frameJSON is one line of -format json.
+type frameJSON struct {
+	Seq        int         `json:"seq"`
+	Name       string      `json:"name,omitempty"`
+	TimeMS     float64     `json:"time_ms"`
+	Class      int         `json:"class"`
+	Label      string      `json:"label,omitempty"`
+	Confidence float64     `json:"confidence"`
+	LatencyMS  float64     `json:"latency_ms"`
+	FiringRate *float64    `json:"firing_rate,omitempty"`
+	Truth      *int        `json:"truth,omitempty"`
+	Logits     []float32   `json:"logits"`
+	Layers     []layerJSON `json:"layers,omitempty"`
+	BinaryOps  int64       `json:"binary_ops,omitempty"`
+	DenseOps   int64       `json:"dense_ops,omitempty"`
+}
+
+// layerJSON is the work of one LIF or binary layer (-stats). Counts are
+// of one frame in frame lines and summed over frames in the summary.
+type layerJSON struct {
+	Index        int      `json:"index"`
+	Name         string   `json:"name"`
+	Op           string   `json:"op"`
+	FiringRate   *float64 `json:"firing_rate,omitempty"`
+	Spikes       int64    `json:"spikes,omitempty"`
+	Sparse       *bool    `json:"sparse,omitempty"`        // frame lines: the kernel that ran
+	SparseFrames *int     `json:"sparse_frames,omitempty"` // summary: frames that ran the sparse kernel
+	Rows         int64    `json:"rows,omitempty"`
+	RowsSkipped  int64    `json:"rows_skipped,omitempty"`
+	Words        int64    `json:"words,omitempty"`
+	WordsSkipped int64    `json:"words_skipped,omitempty"`
+	BinaryOps    int64    `json:"binary_ops,omitempty"`
+	DenseOps     int64    `json:"dense_ops,omitempty"`
+}
+
+func layerRow(i int, l *runtime.LayerStats, T, frames int) (layerJSON, bool) {
+	r := layerJSON{Index: i, Name: l.Name, Op: l.Op.String()}
+	switch {
+	case l.Op == model.OpLIF:
+		rate := 0.0
+		if l.Neurons > 0 && frames > 0 {
+			rate = float64(l.Spikes) / (float64(l.Neurons) * float64(T) * float64(frames))
+		}
+		r.FiringRate, r.Spikes = &rate, l.Spikes
+	case binaryLayer(l):
+		r.Rows, r.RowsSkipped, r.Words, r.WordsSkipped = l.Rows, l.RowsSkipped, l.Words, l.WordsSkipped
+		r.BinaryOps, r.DenseOps = l.BinaryOps, l.DenseOps
+	default:
+		return r, false
+	}
+	return r, true
+}
+
+func (p *printer) printJSON(f *frameOut) error {
+	j := frameJSON{
+		Seq: f.seq, Name: f.name, TimeMS: ms(f.time), Class: f.class, Label: f.label,
+		Confidence: f.conf, LatencyMS: ms(f.latency), Logits: f.logits,
+	}
+	if !math.IsNaN(f.firing) {
+		j.FiringRate = &f.firing
+	}
+	if f.hasTruth {
+		j.Truth = &f.truth
+	}
+	if f.stats != nil {
+		for i := range f.stats.Layers {
+			l := &f.stats.Layers[i]
+			r, ok := layerRow(i, l, p.T, 1)
+			if !ok {
+				continue
+			}
+			if binaryLayer(l) {
+				sp := l.Sparse
+				r.Sparse = &sp
+			}
+			j.Layers = append(j.Layers, r)
+		}
+		j.BinaryOps, j.DenseOps = f.stats.BinaryOps, f.stats.DenseOps
+	}
+	if err := writeJSON(p.w, j); err != nil {
+		return fmt.Errorf("frame %d: %w", f.seq, err)
+	}
+	return p.w.Flush()
+}
+
+// summaryJSON is the last line of -format json.
+type summaryJSON struct {
+	Summary struct {
+		Frames     int         `json:"frames"`
+		LatencyMS  latencyJSON `json:"latency_ms"`
+		FPS        float64     `json:"fps"`
+		FiringRate *float64    `json:"firing_rate,omitempty"`
+		Accuracy   *float64    `json:"accuracy,omitempty"`
+		Correct    int         `json:"correct,omitempty"`
+		Labelled   int         `json:"labelled,omitempty"`
+		Layers     []layerJSON `json:"layers,omitempty"`
+		BinaryOps  int64       `json:"binary_ops,omitempty"`
+		DenseOps   int64       `json:"dense_ops,omitempty"`
+	} `json:"summary"`
+}
+
+type latencyJSON struct {
+	Mean float64 `json:"mean"`
+	P50  float64 `json:"p50"`
+	P99  float64 `json:"p99"`
+}
+
+func (p *printer) summary(elapsed time.Duration) error {
+	var s summaryJSON
+	sum := &s.Summary
+	sum.Frames = p.frames
+	if p.frames > 0 {
+		sum.LatencyMS = latencyJSON{Mean: ms(p.latSum) / float64(p.frames), P50: p.lat.quantile(0.50), P99: p.lat.quantile(0.99)}
+	}
+	if elapsed > 0 {
+		sum.FPS = float64(p.frames) / elapsed.Seconds()
+	}
+	if p.firingN > 0 {
+		r := p.firingSum / float64(p.firingN)
+		sum.FiringRate = &r
+	}
+	if p.labelled > 0 {
+		a := float64(p.correct) / float64(p.labelled)
+		sum.Accuracy, sum.Correct, sum.Labelled = &a, p.correct, p.labelled
+	}
+	var rows []layerJSON
+	for i := range p.layerTotal {
+		r, ok := layerRow(i, &p.layerTotal[i], p.T, p.frames)
+		if !ok {
+			continue
+		}
+		if binaryLayer(&p.layerTotal[i]) {
+			n := p.sparseRuns[i]
+			r.SparseFrames = &n
+		}
+		rows = append(rows, r)
+	}
+	if p.json {
+		sum.Layers = rows
+		sum.BinaryOps, sum.DenseOps = p.totalOps[0], p.totalOps[1]
+		if err := writeJSON(p.w, s); err != nil {
+			return err
+		}
+		return p.w.Flush()
+	}
+
+	firing := "-"
+	if sum.FiringRate != nil {
+		firing = fmtRate(*sum.FiringRate)
+	}
+	fmt.Fprintf(p.w, "# frames=%d latency_ms mean=%.3f p50=%.3f p99=%.3f fps=%.1f firing=%s\n",
+		sum.Frames, sum.LatencyMS.Mean, sum.LatencyMS.P50, sum.LatencyMS.P99, sum.FPS, firing)
+	if sum.Accuracy != nil {
+		fmt.Fprintf(p.w, "# accuracy=%.4f correct=%d labelled=%d\n", *sum.Accuracy, sum.Correct, sum.Labelled)
+	}
+	for _, r := range rows {
+		fmt.Fprintf(p.w, "# layer %d %s %s", r.Index, r.Name, r.Op)
+		if r.FiringRate != nil {
+			fmt.Fprintf(p.w, " firing=%s", fmtRate(*r.FiringRate))
+		} else {
+			fmt.Fprintf(p.w, " sparse_frames=%d/%d rows_skipped=%s words_skipped=%s binary_ops=%d dense_ops=%d",
+				*r.SparseFrames, p.frames, pct(r.RowsSkipped, r.Rows), pct(r.WordsSkipped, r.Words), r.BinaryOps, r.DenseOps)
+		}
+		fmt.Fprintln(p.w)
+	}
+	if p.c.stats {
+		fmt.Fprintf(p.w, "# binary_ops=%d dense_ops=%d (%s of dense)\n", p.totalOps[0], p.totalOps[1], pct(p.totalOps[0], p.totalOps[1]))
+	}
+	return p.w.Flush()
+}
+
+// writeJSON writes v as one line. NaN or infinite logits cannot be
+// written as JSON; the error says so.
+func writeJSON(w io.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("json output: %w", err)
+	}
+	b = append(b, '\n')
+	_, err = w.Write(b)
+	return err
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func fmtRate(r float64) string {
+	if math.IsNaN(r) {
+		return "-"
+	}
+	return fmt.Sprintf("%.4f", r)
+}
+
+func pct(part, whole int64) string {
+	if whole == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f%%", 100*float64(part)/float64(whole))
+}
+
+// latencies keeps the per-frame latencies for percentiles: all of them up
+// to maxLatencies, then a uniform reservoir sample of that size, so a
+// camera left running for days does not grow without bound.
+type latencies struct {
+	v   []float64
+	n   int
+	rng *rand.Rand
+}
+
+const maxLatencies = 1 << 17
+
+func (l *latencies) add(x float64) {
+	l.n++
+	if len(l.v) < maxLatencies {
+		l.v = append(l.v, x)
+		return
+	}
+	if i := l.rng.IntN(l.n); i < maxLatencies {
+		l.v[i] = x
+	}
+}
+
+// quantile returns the q-quantile by the nearest-rank rule.
+func (l *latencies) quantile(q float64) float64 {
+	if len(l.v) == 0 {
+		return 0
+	}
+	s := slices.Clone(l.v)
+	slices.Sort(s)
+	i := int(math.Ceil(q*float64(len(s)))) - 1
+	return s[max(0, min(i, len(s)-1))]
+}
