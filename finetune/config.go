@@ -35,6 +35,11 @@ type Config struct {
 	BN    BNConfig    `json:"bn"`
 	Optim OptimConfig `json:"optim"`
 
+	// LatentScale is the magnitude FromModel gives the latent weights of
+	// binary layers (0: per layer, the power of two nearest 1/(2√fan-in);
+	// any value should be a power of two so the folded scales stay exact).
+	LatentScale float32 `json:"latent_scale,omitempty"`
+
 	// Seed seeds weight initialization and the rate encoder.
 	Seed uint64 `json:"seed"`
 
@@ -205,7 +210,16 @@ func DefaultConfig(preset string) Config {
 		Optim: OptimConfig{Kind: "sgd", LR: 0.1, Momentum: 0.9, WeightDecay: 5e-4, Schedule: "cosine", Beta1: 0.9, Beta2: 0.999, Eps: 1e-8},
 		Seed:  1,
 	}
+	if preset == PresetModel {
+		// Fine-tuning: the running statistics of the loaded model are kept,
+		// so the untuned network computes what the model does, and the
+		// learning rate is that of a late training phase.
+		c.BN.Frozen = true
+		c.Optim.LR = 0.01
+		c.Optim.WeightDecay = 0
+	}
 	if preset == PresetVGGSmall || preset == PresetResNet19 {
+		c.Input.Timesteps = 2
 		c.Input.Shape = model.Shape{C: 3, H: 32, W: 32}
 		c.Input.Mean = []float32{0.4914, 0.4822, 0.4465}
 		c.Input.Std = []float32{0.2470, 0.2435, 0.2616}
