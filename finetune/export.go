@@ -211,4 +211,3 @@ func FromModel(m *model.Model, cfg Config) (*Net, error) {
 	}
 	return n, nil
 }
-
