@@ -52,7 +52,7 @@ func popcountAVX2(x []uint64) int {
 	nv := len(x) / 4
 	c := 0
 	if nv > 0 {
-		raceReadWords(x[:nv*4])
+		raceRead(x[:nv*4])
 		c = popcntAVX2(&x[0], nv)
 	}
 	return c + popcountGeneric(x[nv*4:])
@@ -75,9 +75,9 @@ func gemmAVX2(xor bool, dst []int32, s []uint64, m int, w []uint64, n, words, nb
 		return
 	}
 	s, w, dst = s[:m*words], w[:n*words], dst[:m*n]
-	raceReadWords(s)
-	raceReadWords(w)
-	raceWriteInt32s(dst)
+	raceRead(s)
+	raceRead(w)
+	raceWrite(dst)
 	nq := n / 4
 	n4 := nq * 4
 	i := 0
@@ -127,10 +127,10 @@ func andRowBlocksAVX2(dst []int32, s []uint64, blocks []int32, tail bool, w []ui
 	s, w, dst = s[:words], w[:n*words], dst[:n]
 	nq := n / 4
 	if nq > 0 {
-		raceReadWords(s)
-		raceReadWords(w[:nq*4*words])
-		raceReadInt32s(blocks)
-		raceWriteInt32s(dst[:nq*4])
+		raceRead(s)
+		raceRead(w[:nq*4*words])
+		raceRead(blocks)
+		raceWrite(dst[:nq*4])
 		var bp *int32
 		if len(blocks) > 0 {
 			bp = &blocks[0]
@@ -153,24 +153,24 @@ func eventsAVX2Go(planes, cols []uint64, cw int, idx []int32) {
 		clear(planes)
 		return
 	}
-	raceReadWords(cols)
-	raceReadInt32s(idx)
-	raceWriteWords(planes)
+	raceRead(cols)
+	raceRead(idx)
+	raceWrite(planes)
 	for g := 0; g < cw; g += 4 {
 		eventsAVX2(&cols[g], cw*8, &idx[0], len(idx), &planes[g], cw*8)
 	}
 }
 
 func peakAVX2Go(a, b []uint64, reps int) int {
-	raceReadWords(a)
-	raceReadWords(b)
+	raceRead(a)
+	raceRead(b)
 	return peakAVX2(&a[0], &b[0], len(a)/4, reps)
 }
 
 // peakPOPCNTGo is the scalar AND + POPCNTQ peak loop, for reporting how the
 // vector sets compare with the CPU's scalar popcount units.
 func peakPOPCNTGo(a, b []uint64, reps int) int {
-	raceReadWords(a)
-	raceReadWords(b)
+	raceRead(a)
+	raceRead(b)
 	return peakPOPCNT(&a[0], &b[0], len(a), reps)
 }

@@ -44,7 +44,7 @@ func popcountAVX512(x []uint64) int {
 	nv := len(x) / 8
 	c := 0
 	if nv > 0 {
-		raceReadWords(x[:nv*8])
+		raceRead(x[:nv*8])
 		c = popcntAVX512(&x[0], nv)
 	}
 	return c + popcountGeneric(x[nv*8:])
@@ -67,9 +67,9 @@ func gemmAVX512(xor bool, dst []int32, s []uint64, m int, w []uint64, n, words, 
 		return
 	}
 	s, w, dst = s[:m*words], w[:n*words], dst[:m*n]
-	raceReadWords(s)
-	raceReadWords(w)
-	raceWriteInt32s(dst)
+	raceRead(s)
+	raceRead(w)
+	raceWrite(dst)
 	nq := n / 4
 	n4 := nq * 4
 	i := 0
@@ -119,10 +119,10 @@ func andRowBlocksAVX512(dst []int32, s []uint64, blocks []int32, tail bool, w []
 	s, w, dst = s[:words], w[:n*words], dst[:n]
 	nq := n / 4
 	if nq > 0 {
-		raceReadWords(s)
-		raceReadWords(w[:nq*4*words])
-		raceReadInt32s(blocks)
-		raceWriteInt32s(dst[:nq*4])
+		raceRead(s)
+		raceRead(w[:nq*4*words])
+		raceRead(blocks)
+		raceWrite(dst[:nq*4])
 		var bp *int32
 		if len(blocks) > 0 {
 			bp = &blocks[0]
@@ -137,7 +137,7 @@ func andRowBlocksAVX512(dst []int32, s []uint64, blocks []int32, tail bool, w []
 }
 
 func peakAVX512Go(a, b []uint64, reps int) int {
-	raceReadWords(a)
-	raceReadWords(b)
+	raceRead(a)
+	raceRead(b)
 	return peakAVX512(&a[0], &b[0], len(a)/8, reps)
 }

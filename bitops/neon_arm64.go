@@ -44,7 +44,7 @@ func popcountNEON(x []uint64) int {
 	nv := len(x) / 2
 	c := 0
 	if nv > 0 {
-		raceReadWords(x[:nv*2])
+		raceRead(x[:nv*2])
 		c = popcntNEON(&x[0], nv)
 	}
 	return c + popcountGeneric(x[nv*2:])
@@ -67,9 +67,9 @@ func gemmNEON(xor bool, dst []int32, s []uint64, m int, w []uint64, n, words, nb
 		return
 	}
 	s, w, dst = s[:m*words], w[:n*words], dst[:m*n]
-	raceReadWords(s)
-	raceReadWords(w)
-	raceWriteInt32s(dst)
+	raceRead(s)
+	raceRead(w)
+	raceWrite(dst)
 	nq := n / 4
 	n4 := nq * 4
 	i := 0
@@ -119,10 +119,10 @@ func andRowBlocksNEON(dst []int32, s []uint64, blocks []int32, tail bool, w []ui
 	s, w, dst = s[:words], w[:n*words], dst[:n]
 	nq := n / 4
 	if nq > 0 {
-		raceReadWords(s)
-		raceReadWords(w[:nq*4*words])
-		raceReadInt32s(blocks)
-		raceWriteInt32s(dst[:nq*4])
+		raceRead(s)
+		raceRead(w[:nq*4*words])
+		raceRead(blocks)
+		raceWrite(dst[:nq*4])
 		var bp *int32
 		if len(blocks) > 0 {
 			bp = &blocks[0]
@@ -137,7 +137,7 @@ func andRowBlocksNEON(dst []int32, s []uint64, blocks []int32, tail bool, w []ui
 }
 
 func peakNEONGo(a, b []uint64, reps int) int {
-	raceReadWords(a)
-	raceReadWords(b)
+	raceRead(a)
+	raceRead(b)
 	return peakNEON(&a[0], &b[0], len(a)/2, reps)
 }

@@ -4,7 +4,5 @@ package bitops
 
 // Without the race detector the annotations compile to nothing.
 
-func raceReadWords([]uint64)  {}
-func raceReadInt32s([]int32)  {}
-func raceWriteInt32s([]int32) {}
-func raceWriteWords([]uint64) {}
+func raceRead[T any]([]T)  {}
+func raceWrite[T any]([]T) {}

@@ -13,26 +13,14 @@ import (
 // runtime.RaceWriteRange are exported in race builds only, hence this pair of
 // files.
 
-func raceReadWords(x []uint64) {
+func raceRead[T any](x []T) {
 	if len(x) > 0 {
-		runtime.RaceReadRange(unsafe.Pointer(&x[0]), len(x)*8)
+		runtime.RaceReadRange(unsafe.Pointer(&x[0]), len(x)*int(unsafe.Sizeof(x[0])))
 	}
 }
 
-func raceReadInt32s(x []int32) {
+func raceWrite[T any](x []T) {
 	if len(x) > 0 {
-		runtime.RaceReadRange(unsafe.Pointer(&x[0]), len(x)*4)
-	}
-}
-
-func raceWriteInt32s(x []int32) {
-	if len(x) > 0 {
-		runtime.RaceWriteRange(unsafe.Pointer(&x[0]), len(x)*4)
-	}
-}
-
-func raceWriteWords(x []uint64) {
-	if len(x) > 0 {
-		runtime.RaceWriteRange(unsafe.Pointer(&x[0]), len(x)*8)
+		runtime.RaceWriteRange(unsafe.Pointer(&x[0]), len(x)*int(unsafe.Sizeof(x[0])))
 	}
 }
