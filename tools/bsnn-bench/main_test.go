@@ -70,13 +70,16 @@ func TestKernelsJSON(t *testing.T) {
 		}
 		for i, r := range s.Results {
 			sh := kernelShapes[i]
+			if sh.events && (r.Sparse == nil || r.Sparse.SpikeRate < 0.05 || r.Sparse.SpikeRate > 0.15) {
+				t.Errorf("%s %s: spike rate of a 10%% input: %+v", s.Name, sh.name, r.Sparse)
+			}
 			if r.Shape != sh.name || r.MACsPerOp != float64(sh.m*sh.n*sh.words*64) {
 				t.Errorf("%s %s: shape/MACs %+v", s.Name, sh.name, r)
 			}
 			if r.GMACsBest <= 0 || r.GMACsBest < r.GMACsMedian || r.VsGeneric <= 0 {
 				t.Errorf("%s %s: rates %+v", s.Name, sh.name, r)
 			}
-			if (r.Sparse != nil) != sh.sparse {
+			if (r.Sparse != nil) != (sh.sparse || sh.events) {
 				t.Errorf("%s %s: sparse stats %v for sparse=%v", s.Name, sh.name, r.Sparse, sh.sparse)
 			}
 		}
@@ -91,7 +94,7 @@ func TestKernelsTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := buf.String()
-	for _, want := range []string{"generic", "popcount-peak", "conv3x3-256-16x16", "fc-4096x4096", "sparse10", "%peak", "CPU popcount peak"} {
+	for _, want := range []string{"generic", "popcount-peak", "conv3x3-256-16x16", "fc-4096x4096", "sparse10", "events10", "%peak", "CPU popcount peak"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
