@@ -16,8 +16,11 @@ type batchNorm struct {
 	// frozen: normalize with the running statistics in training too.
 	frozen bool
 
-	// Statistics of the last training forward with batch statistics.
+	// Statistics of the last training forward with batch statistics; the
+	// running statistics take them in commit, once the step succeeded.
 	mean, invstd []float32
+	bmean, bvar  []float64 // batch mean and unbiased variance
+	pending      bool
 }
 
 func newBatchNorm(c int, name string, node int, cfg *Config) *batchNorm {
@@ -32,6 +35,8 @@ func newBatchNorm(c int, name string, node int, cfg *Config) *batchNorm {
 		frozen:   cfg.BN.Frozen,
 		mean:     make([]float32, c),
 		invstd:   make([]float32, c),
+		bmean:    make([]float64, c),
+		bvar:     make([]float64, c),
 	}
 	for i := range b.gamma.Data {
 		b.gamma.Data[i] = 1
@@ -61,7 +66,7 @@ func (b *batchNorm) fold(c int) (sc, sh float32) {
 }
 
 // forwardBatch normalizes y ([rows][C][P]) into out with this batch's
-// statistics and updates the running statistics. rep is the number of
+// statistics and keeps them for commit. rep is the number of
 // logical rows each physical row stands for (T for a tensor stored once for
 // every step, else 1); it matters only for the unbiased running variance.
 func (b *batchNorm) forwardBatch(w workers, y, out []float32, rows, p, rep int) {
@@ -85,14 +90,26 @@ func (b *batchNorm) forwardBatch(w workers, y, out []float32, rows, p, rep int) 
 			o := r*cp + c*p
 			normalize(out[o:o+p], y[o:o+p], mu, is, g, be)
 		}
-		mom := float64(b.momentum)
-		unbiased := v
+		b.bmean[c], b.bvar[c] = mean, v
 		if m > 1 {
-			unbiased = v * m / (m - 1)
+			b.bvar[c] = v * m / (m - 1)
 		}
-		b.runMean[c] = float32((1-mom)*float64(b.runMean[c]) + mom*mean)
-		b.runVar[c] = float32((1-mom)*float64(b.runVar[c]) + mom*unbiased)
 	})
+	b.pending = true
+}
+
+// commit moves the running statistics towards the last batch's (PyTorch's
+// momentum rule), after the training step that computed them succeeded.
+func (b *batchNorm) commit() {
+	if !b.pending {
+		return
+	}
+	mom := float64(b.momentum)
+	for c := range b.runMean {
+		b.runMean[c] = float32((1-mom)*float64(b.runMean[c]) + mom*b.bmean[c])
+		b.runVar[c] = float32((1-mom)*float64(b.runVar[c]) + mom*b.bvar[c])
+	}
+	b.pending = false
 }
 
 // sums returns Σx and Σx² in float64.

@@ -94,6 +94,7 @@ func runGradCase(t *testing.T, n *Net, c *gradCase) float64 {
 	n.dlogits = grow(n.dlogits, B*k)
 	loss, _ := crossEntropy(n.logits(), k, c.Labels, n.dlogits)
 	n.backward(B)
+	n.commitStats()
 	return loss
 }
 

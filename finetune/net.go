@@ -45,9 +45,13 @@ type Net struct {
 	input  tensor
 	w      workers
 
-	step  int64
-	epoch int
-	rng   *rand.PCG // rate encoder; its state is checkpointed
+	step         int64
+	epoch, batch int       // the trainer's position (Position)
+	rng          *rand.PCG // rate encoder; its state is checkpointed
+
+	// Meta is free-form metadata saved in and restored from checkpoints
+	// (the command line tool keeps its run description there).
+	Meta map[string]string
 	opt   *optimizer
 
 	lifs, bins, gates []int // node indices, for the statistics
@@ -251,12 +255,6 @@ func (n *Net) Params() []*Param { return n.params }
 // Step returns the number of training steps taken.
 func (n *Net) Step() int64 { return n.step }
 
-// Epoch returns the epoch counter the trainer maintains (checkpointed).
-func (n *Net) Epoch() int { return n.epoch }
-
-// SetEpoch sets the epoch counter.
-func (n *Net) SetEpoch(e int) { n.epoch = e }
-
 // SetThreads changes the number of goroutines (results do not change).
 func (n *Net) SetThreads(t int) {
 	n.cfg.Threads = max(t, 1)
@@ -410,16 +408,17 @@ func (n *Net) checkLabels(labels []int) error {
 // updated by the step that raises it.
 type NonFiniteError struct {
 	Step  int64  // the step (counted from 0) that failed
-	What  string // "loss" or "gradient of <param>"
-	Layer int    // first layer whose output (or gradient) is not finite; -1 if none
+	What  string // "loss" or "the gradient of <param>"
+	Layer int    // the layer where the first non-finite value appears; -1 if none
 	Name  string // that layer's name
+	Where string // "output" or "output gradient"
 }
 
 func (e *NonFiniteError) Error() string {
 	if e.Layer < 0 {
-		return fmt.Sprintf("finetune: step %d: %s is not finite (every layer's output is finite: the logits overflowed the loss)", e.Step, e.What)
+		return fmt.Sprintf("finetune: step %d: %s is not finite (every layer's output and gradient is finite: the logits overflowed the loss)", e.Step, e.What)
 	}
-	return fmt.Sprintf("finetune: step %d: %s is not finite; the first non-finite value appears in layer %d (%s)", e.Step, e.What, e.Layer, e.Name)
+	return fmt.Sprintf("finetune: step %d: %s is not finite; the first non-finite value appears in the %s of layer %d (%s)", e.Step, e.What, e.Where, e.Layer, e.Name)
 }
 
 func finite32(xs []float32) bool {

@@ -67,21 +67,36 @@ func (n *Net) TrainStep(x []float32, labels []int) (StepStats, error) {
 		return StepStats{}, err
 	}
 	n.setProgress()
+	// A failed step changes nothing: the generator is rewound and the
+	// BatchNorm running statistics are only committed at the end.
+	rng, err := n.rng.MarshalBinary()
+	if err != nil {
+		return StepStats{}, err
+	}
+	fail := func(err error) (StepStats, error) {
+		_ = n.rng.UnmarshalBinary(rng)
+		_, bns := n.batchNorms()
+		for _, b := range bns {
+			b.pending = false
+		}
+		return StepStats{}, err
+	}
 	if err := n.forward(x, B, true); err != nil {
-		return StepStats{}, fmt.Errorf("step %d: %w", n.step, err)
+		return fail(fmt.Errorf("step %d: %w", n.step, err))
 	}
 	k := n.cfg.Classes
 	n.dlogits = grow(n.dlogits, B*k)
 	loss, correct := crossEntropy(n.logits(), k, labels, n.dlogits)
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {
-		return StepStats{}, n.nonFinite("loss", n.firstNonFinite())
+		return fail(n.nonFinite("loss"))
 	}
 	n.backward(B)
 	for _, p := range n.params {
 		if !p.Frozen && !finite32(p.Grad) {
-			return StepStats{}, n.nonFinite("gradient of "+p.Name, n.firstNonFiniteGrad())
+			return fail(n.nonFinite("the gradient of " + p.Name))
 		}
 	}
+	n.commitStats()
 	st := StepStats{Step: n.step, Loss: loss, Correct: correct, Samples: B, Firing: n.firing()}
 	st.GradMean, st.GradStd = n.binaryGradStats()
 	st.LR = n.cfg.Optim.lrAt(n.step)
@@ -92,23 +107,34 @@ func (n *Net) TrainStep(x []float32, labels []int) (StepStats, error) {
 	return st, nil
 }
 
-func (n *Net) nonFinite(what string, layer int) error {
-	e := &NonFiniteError{Step: n.step, What: what, Layer: layer}
-	if layer >= 0 {
-		e.Name = n.specs[layer].Name
+// commitStats updates the BatchNorm running statistics with the batch
+// statistics of the last training forward.
+func (n *Net) commitStats() {
+	_, bns := n.batchNorms()
+	for _, b := range bns {
+		b.commit()
 	}
-	return e
 }
 
-// firstNonFiniteGrad returns the first layer (in forward order) whose
-// output gradient holds a NaN or Inf.
-func (n *Net) firstNonFiniteGrad() int {
-	for i, g := range n.grads {
-		if n.up[i] && !finite32(g) {
-			return i
+// nonFinite builds the error for a NaN or Inf in the loss or a gradient:
+// it names the first layer, in forward order, whose output is not finite,
+// or, if every output is finite, the last layer whose output gradient is
+// not (where the backward pass produced it).
+func (n *Net) nonFinite(what string) error {
+	e := &NonFiniteError{Step: n.step, What: what, Layer: n.firstNonFinite(), Where: "output"}
+	if e.Layer < 0 {
+		e.Where = "output gradient"
+		for i := len(n.grads) - 1; i >= 0; i-- {
+			if n.up[i] && !finite32(n.grads[i]) {
+				e.Layer = i
+				break
+			}
 		}
 	}
-	return -1
+	if e.Layer >= 0 {
+		e.Name = n.specs[e.Layer].Name
+	}
+	return e
 }
 
 // setProgress moves scheduled AGMM α values to the current step.
