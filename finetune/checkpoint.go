@@ -55,7 +55,9 @@ type CheckpointError struct {
 	Msg  string
 }
 
-func (e *CheckpointError) Error() string { return fmt.Sprintf("finetune: checkpoint %s: %s", e.Path, e.Msg) }
+func (e *CheckpointError) Error() string {
+	return fmt.Sprintf("finetune: checkpoint %s: %s", e.Path, e.Msg)
+}
 
 // Position returns where the trainer is: the epoch and the index of the
 // next batch within it.

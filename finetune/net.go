@@ -52,7 +52,7 @@ type Net struct {
 	// Meta is free-form metadata saved in and restored from checkpoints
 	// (the command line tool keeps its run description there).
 	Meta map[string]string
-	opt   *optimizer
+	opt  *optimizer
 
 	lifs, bins, gates []int // node indices, for the statistics
 	dlogits           []float32
