@@ -9,7 +9,8 @@ import (
 )
 
 // The fuzz targets compare every available set with generic on shapes and
-// contents chosen by the fuzzer: the first bytes of data become activation
+// contents chosen by the fuzzer (FuzzAndGemm covers AndGemm, AndGemmSparse
+// and AndGemmEvents): the first bytes of data become activation
 // and weight words directly (so the fuzzer controls the bit patterns, e.g.
 // all-zero words and rows), and a PRNG seeded from data fills the rest.
 
@@ -80,6 +81,20 @@ func FuzzAndGemm(f *testing.F) {
 				t.Fatalf("%s AndGemmSparse m=%d n=%d words=%d:\n got %v\nwant %v", k.Name, sh.m, sh.n, sh.words, dst, want)
 			}
 			checkStats(t, k.Name, st, sh.s, sh.m, sh.words)
+			ew, err := NewEventWeights(sh.w, sh.n, sh.words)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dst, check = guarded(rng, sh.m*sh.n)
+			st, err = k.AndGemmEvents(dst, sh.s, sh.m, ew)
+			if err != nil {
+				t.Fatal(err)
+			}
+			check(t, k.Name+" AndGemmEvents")
+			if !slices.Equal(dst, want) {
+				t.Fatalf("%s AndGemmEvents m=%d n=%d words=%d:\n got %v\nwant %v", k.Name, sh.m, sh.n, sh.words, dst, want)
+			}
+			checkEventStats(t, k.Name, st, sh.s, sh.m, sh.words)
 			if !slices.Equal(sh.s, s0) || !slices.Equal(sh.w, w0) {
 				t.Fatalf("%s modified its inputs", k.Name)
 			}
