@@ -159,10 +159,10 @@ func parseFlags(args []string, b *boards.Board, stderr io.Writer) (*config, bool
 	}
 	if !c.board {
 		if c.modelPath == "" {
-			return nil, false, errors.New("-model is required")
+			return nil, false, errors.New("-model is required (bsnn-run -h lists the flags)")
 		}
 		if c.inputURI == "" {
-			return nil, false, errors.New("-input is required")
+			return nil, false, errors.New("-input is required (bsnn-run -h lists the sources)")
 		}
 	}
 	if c.inputURI != "" && c.modelPath == "" {
@@ -332,6 +332,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	x := make([]float32, pre.Len())
 	start := time.Now()
 	interrupted := false
+	var srcErr error
 	for c.max == 0 || p.frames < c.max {
 		if ctx.Err() != nil {
 			interrupted = true
@@ -347,7 +348,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 				fmt.Fprintf(stderr, "bsnn-run: skipping: %v\n", err)
 				continue
 			}
-			return fmt.Errorf("input %s: %w", c.inputURI, err)
+			// A camera unplugged or a stream cut short: what ran so far
+			// still gets its summary.
+			srcErr = fmt.Errorf("input %s: %w", c.inputURI, err)
+			break
 		}
 		if err := pre.Convert(x, src.Kind(), s); err != nil {
 			return fmt.Errorf("input %s, sample %d: %w", c.inputURI, s.Seq, err)
@@ -386,7 +390,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if interrupted {
 		fmt.Fprintf(stderr, "bsnn-run: interrupted after %d frames\n", p.frames)
 	}
-	return p.summary(elapsed)
+	if err := p.summary(elapsed); err != nil {
+		return err
+	}
+	return srcErr
 }
 
 // checkKind refuses a source whose kind the model cannot take, before any

@@ -17,10 +17,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/bsnn/bsnn/finetune/data"
 	"github.com/bsnn/bsnn/model"
@@ -622,6 +619,11 @@ func TestGPIODryRun(t *testing.T) {
 		want = append(want, fmt.Sprintf("gpio %d: GPIO17=%s GPIO23=HL GPIO27=%s", i, level[on17], level[on27]))
 	}
 	want = append(want, "gpio close: GPIO17=L GPIO23=L GPIO27=L")
+	for _, lv := range []string{"GPIO17=H", "GPIO17=L", "GPIO27=H", "GPIO27=L"} {
+		if !strings.Contains(strings.Join(want[1:len(want)-1], "\n"), lv) {
+			t.Fatalf("no frame sets %s: the test images do not exercise the rules", lv)
+		}
+	}
 	if got := strings.Split(strings.TrimRight(stderr, "\n"), "\n"); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("dry-run output:\n%s\nwant:\n%s", stderr, strings.Join(want, "\n"))
 	}
@@ -676,6 +678,36 @@ func TestErrors(t *testing.T) {
 	}
 }
 
+func TestBrokenImageSkipped(t *testing.T) {
+	mpath := brightDark(t)
+	dir := t.TempDir()
+	writePNG(t, filepath.Join(dir, "a.png"), rand.New(rand.NewPCG(1, 1)), 1, 8, 8, 0, 255)
+	if err := os.WriteFile(filepath.Join(dir, "b.png"), []byte("not a png"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	writePNG(t, filepath.Join(dir, "c.png"), rand.New(rand.NewPCG(1, 1)), 1, 8, 8, 0, 255)
+	o, e := mustRun(t, nil, "-model", mpath, "-input", dir)
+	lines := predictionLines(o)
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "0 a.png ") || !strings.HasPrefix(lines[1], "2 c.png ") {
+		t.Errorf("lines %q", lines)
+	}
+	if !strings.Contains(e, "skipping") || !strings.Contains(e, "b.png") {
+		t.Errorf("stderr %q", e)
+	}
+}
+
+func TestTruncatedStream(t *testing.T) {
+	mpath, _ := randomNet(t, model.Shape{C: 1, H: 8, W: 8}, 2, model.EncodingDirect, 31)
+	stream, _ := y4m(rand.New(rand.NewPCG(1, 2)), 8, 8, 3)
+	o, _, err := runCmd(t, bytes.NewReader(stream[:len(stream)-10]), "-model", mpath, "-input", "-")
+	if err == nil || !strings.Contains(err.Error(), "input -") {
+		t.Errorf("cut stream: error %v", err)
+	}
+	if n := len(predictionLines(o)); n != 2 || !strings.Contains(o, "# frames=2 ") {
+		t.Errorf("cut stream: %d frames, output:\n%s", n, o)
+	}
+}
+
 func TestEventsModelWithDVS(t *testing.T) {
 	mpath, _ := randomNet(t, model.Shape{C: 2, H: 8, W: 8}, 2, model.EncodingEvents, 23)
 	stream, _ := y4m(rand.New(rand.NewPCG(7, 7)), 16, 16, 4)
@@ -702,56 +734,5 @@ func TestHelpAndBoard(t *testing.T) {
 	o, e = mustRun(t, nil, "-board", "-model", mpath, "-input", dir)
 	if !strings.Contains(e, "using    kernels") || len(predictionLines(o)) != len(samples) {
 		t.Errorf("-board with -input: stdout\n%s\nstderr\n%s", o, e)
-	}
-}
-
-// signalWriter sends the process SIGINT once it has seen n lines.
-type signalWriter struct {
-	mu    sync.Mutex
-	buf   bytes.Buffer
-	n     int
-	fired bool
-}
-
-func (w *signalWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.buf.Write(p)
-	if !w.fired && bytes.Count(w.buf.Bytes(), []byte("\n")) > w.n {
-		w.fired = true
-		if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
-			return 0, err
-		}
-	}
-	return len(p), nil
-}
-
-func TestInterrupt(t *testing.T) {
-	if _, err := os.Stat("/dev/zero"); err != nil {
-		t.Skip("no /dev/zero for an endless stream")
-	}
-	mpath, _ := randomNet(t, model.Shape{C: 1, H: 8, W: 8}, 2, model.EncodingDirect, 29)
-	w := &signalWriter{n: 3}
-	var stderr bytes.Buffer
-	done := make(chan error, 1)
-	go func() { done <- mainImpl([]string{"-model", mpath, "-input", "raw:gray:8x8:/dev/zero"}, w, &stderr) }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("interrupted run: %v", err)
-		}
-	case <-time.After(60 * time.Second):
-		t.Fatal("SIGINT did not stop the endless stream")
-	}
-	out := w.buf.String()
-	n := len(predictionLines(out))
-	if n < 3 {
-		t.Errorf("%d frames before the interrupt", n)
-	}
-	if sum := commentLine(t, out, "# frames="); !strings.HasPrefix(sum, fmt.Sprintf("# frames=%d ", n)) {
-		t.Errorf("summary %q after %d frames", sum, n)
-	}
-	if !strings.Contains(stderr.String(), "interrupted after") {
-		t.Errorf("stderr %q", stderr.String())
 	}
 }
