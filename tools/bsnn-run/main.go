@@ -23,8 +23,9 @@
 // folder holds one subfolder per class, named by the model's label or the
 // class number, the summary adds the accuracy. Streams (cameras, video,
 // stdin, dvs:, event files cut by -window) run through a runtime Session
-// whose membrane state is reset every frame (-stream per-frame, the default,
-// equal to Infer) or carried over (-stream continuous). SIGINT and SIGTERM
+// whose membrane state is reset every frame (-stream per-frame, the default;
+// equal to Infer except that a rate encoder's random sequence runs on) or
+// carried over (-stream continuous). SIGINT and SIGTERM
 // stop the loop after the current frame; the summary is still printed.
 package main
 
