@@ -18,7 +18,6 @@ type agmmNode struct {
 	mode   AlphaMode
 	detach bool
 	alpha  *Param // α[t]; frozen unless mode is AlphaLearn
-	cfg    *AGMMConfig
 
 	sig   []float32 // σ(E) per row and group of the last training forward
 	dpart []float64 // per-sample partial dα, [B][T]
@@ -26,7 +25,7 @@ type agmmNode struct {
 
 func newAGMM(s *LayerSpec, idx int, in model.Shape, T int, cfg *Config) *agmmNode {
 	g := &agmmNode{
-		shape: in, stat: s.Stat, mode: cfg.AGMM.Alpha, detach: cfg.AGMM.Detach, cfg: &cfg.AGMM,
+		shape: in, stat: s.Stat, mode: cfg.AGMM.Alpha, detach: cfg.AGMM.Detach,
 		alpha: newParam(s.Name+".alpha", GroupAlpha, idx, false, T),
 	}
 	for t := range g.alpha.Data {
@@ -48,11 +47,11 @@ func (g *agmmNode) groups() int {
 
 // setProgress moves a scheduled α to its value at training progress
 // f ∈ [0, 1].
-func (g *agmmNode) setProgress(f float64) {
+func (g *agmmNode) setProgress(f float64, c *AGMMConfig) {
 	if g.mode != AlphaSchedule {
 		return
 	}
-	a := g.cfg.AlphaInit + float32(float64(g.cfg.AlphaEnd-g.cfg.AlphaInit)*f)
+	a := c.AlphaInit + float32(float64(c.AlphaEnd-c.AlphaInit)*f)
 	for t := range g.alpha.Data {
 		g.alpha.Data[t] = a
 	}

@@ -7,7 +7,6 @@ import (
 // optimizer updates parameters with SGD (momentum, Nesterov) or Adam,
 // following PyTorch's update rules so results are comparable.
 type optimizer struct {
-	cfg *OptimConfig
 	// Per parameter, aligned with the Net's parameter list: SGD's momentum
 	// buffer or Adam's first moment in m, Adam's second moment in v.
 	m, v [][]float32
@@ -18,7 +17,7 @@ type optimizer struct {
 }
 
 func newOptimizer(cfg *OptimConfig, params []*Param) *optimizer {
-	o := &optimizer{cfg: cfg, m: make([][]float32, len(params)), v: make([][]float32, len(params)), steps: make([]int64, len(params))}
+	o := &optimizer{m: make([][]float32, len(params)), v: make([][]float32, len(params)), steps: make([]int64, len(params))}
 	for i, p := range params {
 		o.m[i] = make([]float32, len(p.Data))
 		if cfg.Kind == "adam" {
@@ -52,8 +51,7 @@ func (c *OptimConfig) groupLR(g string) float32 {
 
 // update applies one step with learning rate lr to every unfrozen
 // parameter, using its Grad.
-func (o *optimizer) update(params []*Param, lr float32, w workers) {
-	c := o.cfg
+func (o *optimizer) update(c *OptimConfig, params []*Param, lr float32, w workers) {
 	wd := c.WeightDecay
 	adam := c.Kind == "adam"
 	w.each(len(params), func(_, i int) {

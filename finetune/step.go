@@ -100,7 +100,7 @@ func (n *Net) TrainStep(x []float32, labels []int) (StepStats, error) {
 	st := StepStats{Step: n.step, Loss: loss, Correct: correct, Samples: B, Firing: n.firing()}
 	st.GradMean, st.GradStd = n.binaryGradStats()
 	st.LR = n.cfg.Optim.lrAt(n.step)
-	n.opt.update(n.params, st.LR, n.w)
+	n.opt.update(&n.cfg.Optim, n.params, st.LR, n.w)
 	st.Flips = n.flips()
 	st.Alpha = n.Alphas()
 	n.step++
@@ -144,7 +144,7 @@ func (n *Net) setProgress() {
 		f = math.Min(float64(n.step)/float64(t), 1)
 	}
 	for _, j := range n.gates {
-		n.layers[j].(*agmmNode).setProgress(f)
+		n.layers[j].(*agmmNode).setProgress(f, &n.cfg.AGMM)
 	}
 }
 
