@@ -88,10 +88,14 @@ func (e *Engine) compile() error {
 		}
 		return e.outs[i]
 	}
+	e.fused = e.planFusion()
 	for i := range m.Layers {
 		l := &m.Layers[i]
 		sh := e.shapes[i]
 		e.stats[i] = LayerStats{Op: l.Op, Name: l.Name, Neurons: sh.Size()}
+		if e.fused[i] {
+			continue // computed inside the LIF that reads it
+		}
 		a := src(l.Inputs[0])
 		var out *tensor
 		switch l.Op {
@@ -114,13 +118,13 @@ func (e *Engine) compile() error {
 		case model.OpAGMM:
 			a = e.floatOf(a)
 			out = e.newTensor(sh, false, T)
-			e.add(&agmmOp{e: e, in: a, out: out, l: l}, []*tensor{out}, a)
+			e.add(&agmmOp{e: e, in: a, out: out, gt: newGates(e, l, a)}, []*tensor{out}, a)
 		case model.OpLIF:
-			a = e.floatOf(a)
 			out = e.newTensor(sh, true, T)
-			o := &lifOp{e: e, li: i, in: a, out: out, l: l}
+			o := &lifOp{e: e, li: i, out: out, l: l}
+			ins := e.lifInputs(i, o)
 			needs = append(needs, need{i64: 2 * T})
-			e.add(o, []*tensor{out}, a)
+			e.add(o, []*tensor{out}, ins...)
 		case model.OpAvgPool, model.OpMaxPool:
 			out = e.newTensor(sh, a.spikes && l.Op == model.OpMaxPool, a.steps)
 			o := &poolOp{e: e, in: a, out: out, l: l, max: l.Op == model.OpMaxPool}
@@ -164,6 +168,85 @@ func (e *Engine) compile() error {
 		}
 	}
 	return nil
+}
+
+// planFusion marks the AGMM and Add layers that run inside the LIF reading
+// them: an Add read only by a LIF, and an AGMM read only by that Add (as
+// either operand) or directly by the LIF. Tracing keeps every layer
+// separate, so each has an output to read.
+func (e *Engine) planFusion() []bool {
+	m := e.m
+	fused := make([]bool, len(m.Layers))
+	if e.cfg.trace && !e.cfg.traceFused {
+		return fused
+	}
+	readers := make([]int, len(m.Layers))
+	for _, l := range m.Layers {
+		for _, s := range l.Inputs {
+			if s >= 0 {
+				readers[s]++
+			}
+		}
+	}
+	single := func(i int, op model.Op) bool {
+		return i >= 0 && m.Layers[i].Op == op && readers[i] == 1
+	}
+	for i := range m.Layers {
+		l := &m.Layers[i]
+		if l.Op != model.OpLIF {
+			continue
+		}
+		a := l.Inputs[0]
+		switch {
+		case single(a, model.OpAdd):
+			fused[a] = true
+			for _, s := range m.Layers[a].Inputs {
+				if single(s, model.OpAGMM) {
+					fused[s] = true
+					break
+				}
+			}
+		case single(a, model.OpAGMM):
+			fused[a] = true
+		}
+	}
+	return fused
+}
+
+// lifInputs wires LIF layer i's op to its input chain (see planFusion) and
+// returns the tensors it reads.
+func (e *Engine) lifInputs(i int, o *lifOp) []*tensor {
+	m := e.m
+	src := func(j int) *tensor {
+		if j == model.InputIndex {
+			return e.input
+		}
+		return e.outs[j]
+	}
+	a := m.Layers[i].Inputs[0]
+	var x int // the layer whose output is gated or passed on
+	if a >= 0 && e.fused[a] && m.Layers[a].Op == model.OpAdd {
+		p, q := m.Layers[a].Inputs[0], m.Layers[a].Inputs[1]
+		// The gated operand (if any) goes first; Add is commutative.
+		if !(p >= 0 && e.fused[p]) {
+			p, q = q, p
+		}
+		x = p
+		o.short = src(q) // spikes are added as 0/1 without a conversion
+	} else {
+		x = a
+	}
+	if x >= 0 && e.fused[x] && m.Layers[x].Op == model.OpAGMM {
+		o.in = e.floatOf(src(m.Layers[x].Inputs[0]))
+		o.gate = newGates(e, &m.Layers[x], o.in)
+	} else {
+		o.in = e.floatOf(src(x))
+	}
+	ins := []*tensor{o.in}
+	if o.short != nil {
+		ins = append(ins, o.short)
+	}
+	return ins
 }
 
 // allocate gives every tensor a buffer, reusing the buffers of tensors no

@@ -84,19 +84,24 @@ func (o *affineOp) unit(_, u int) {
 // sigmoid is σ(x) = float32(1/(1+exp(−float64(x)))) as model.go defines it.
 func sigmoid(x float32) float32 { return float32(1 / (1 + math.Exp(-float64(x)))) }
 
-// agmmOp gates each frame: out = float32(G[c]·in), G[c] = float32(α[t]·σ(E[c])).
-// A unit is one frame and a block of up to 64 channels (StatSpatial and
-// StatNone: the channels' gates are independent) or one frame
-// (StatChannelSpatial). Means are summed in float64 over pixels in index
-// order, as the reference does.
-type agmmOp struct {
-	e       *Engine
-	in, out *tensor
-	l       *model.Layer
-	blocks  int
+// gates computes an AGMM layer's gates G[frame][c] = float32(α[t]·σ(E[c]))
+// for every output frame (b, t) of a pass. A unit is one frame and a block of
+// up to 64 channels (StatSpatial, StatNone: channels are independent) or a
+// whole frame (StatChannelSpatial). Means are float64 sums over pixels in
+// index order, divided by the count, as the reference does.
+type gates struct {
+	e      *Engine
+	in     *tensor
+	l      *model.Layer
+	g      []float32 // [batch·T][C]
+	blocks int
 }
 
-func (o *agmmOp) run(e *Engine) {
+func newGates(e *Engine, l *model.Layer, in *tensor) *gates {
+	return &gates{e: e, in: in, l: l, g: make([]float32, e.cfg.batch*e.T*in.shape.C)}
+}
+
+func (o *gates) run(e *Engine) {
 	o.blocks = 1
 	if o.l.Stat != model.StatChannelSpatial {
 		o.blocks = (o.in.shape.C + 63) / 64
@@ -104,18 +109,17 @@ func (o *agmmOp) run(e *Engine) {
 	e.pool.run(o, e.nb*e.T*o.blocks)
 }
 
-func (o *agmmOp) unit(_, u int) {
+func (o *gates) unit(_, u int) {
 	T := o.e.T
 	fo := u / o.blocks
 	b, t := fo/T, fo%T
 	fi := o.in.fr(b, t)
 	C, hw := o.in.shape.C, o.in.hw
 	src := o.in.f[fi*o.in.frame : (fi+1)*o.in.frame]
-	dst := o.out.f[fo*o.out.frame : (fo+1)*o.out.frame]
 	alpha := o.l.Alpha[t]
 	c0 := (u % o.blocks) * 64
 	c1 := min(c0+64, C)
-	var g [64]float32
+	g := o.g[fo*C : (fo+1)*C]
 	switch o.l.Stat {
 	case model.StatSpatial:
 		var sum [64]float64
@@ -126,7 +130,7 @@ func (o *agmmOp) unit(_, u int) {
 			}
 		}
 		for j := range s {
-			g[j] = alpha * sigmoid(float32(s[j]/float64(hw)))
+			g[c0+j] = alpha * sigmoid(float32(s[j]/float64(hw)))
 		}
 	case model.StatChannelSpatial:
 		var sum float64
@@ -136,22 +140,41 @@ func (o *agmmOp) unit(_, u int) {
 			}
 		}
 		ga := alpha * sigmoid(float32(sum/float64(C*hw)))
-		for p := 0; p < hw; p++ {
-			for c, v := range src[p*C : (p+1)*C] {
-				dst[p*C+c] = ga * v
-			}
+		for c := range g {
+			g[c] = ga
 		}
-		return
 	case model.StatNone:
-		for j := range g[:c1-c0] {
-			g[j] = alpha
+		for c := c0; c < c1; c++ {
+			g[c] = alpha
 		}
 	}
-	gs := g[:c1-c0]
-	for p := 0; p < hw; p++ {
-		d := dst[p*C+c0 : p*C+c1]
-		for j, v := range src[p*C+c0 : p*C+c1] {
-			d[j] = gs[j] * v
+}
+
+// agmmOp is an AGMM layer on its own: gates, then out = float32(G[c]·in).
+type agmmOp struct {
+	e       *Engine
+	in, out *tensor
+	gt      *gates
+	pj      pixelJob
+}
+
+func (o *agmmOp) run(e *Engine) {
+	o.gt.run(e)
+	e.pool.run(o, o.pj.init(e.nb*e.T, o.in.hw, o.in.shape.C))
+}
+
+func (o *agmmOp) unit(_, u int) {
+	fo, lo, hi := o.pj.span(u)
+	T := o.e.T
+	fi := o.in.fr(fo/T, fo%T)
+	C := o.in.shape.C
+	g := o.gt.g[fo*C : (fo+1)*C]
+	src := o.in.f[fi*o.in.frame+lo*C : fi*o.in.frame+hi*C]
+	dst := o.out.f[fo*o.out.frame+lo*C : fo*o.out.frame+hi*C]
+	for p := 0; p < hi-lo; p++ {
+		s, d := src[p*C:(p+1)*C], dst[p*C:(p+1)*C]
+		for c, v := range s {
+			d[c] = g[c] * v
 		}
 	}
 }
@@ -159,15 +182,27 @@ func (o *agmmOp) unit(_, u int) {
 // lifOp integrates over the T steps and writes packed spikes directly. A
 // unit is a block of pixels of one sample; each 64-channel word of a pixel
 // carries its 64 membranes through the steps.
+//
+// The LIF's input is in, optionally gated (an AGMM layer read only by this
+// chain: float32(G·in)) and optionally plus a shortcut (an Add read only by
+// this LIF): the chain conv → AGMM → Add → LIF of a Bi-Real unit then costs
+// one pass over the conv output instead of four, with the same float32
+// operations in the same order as the separate layers.
 type lifOp struct {
-	e       *Engine
-	li      int
-	in, out *tensor
-	l       *model.Layer
-	pj      pixelJob
+	e     *Engine
+	li    int
+	in    *tensor // float
+	gate  *gates  // nil: no fused AGMM
+	short *tensor // nil: no fused Add; float or spikes
+	out   *tensor
+	l     *model.Layer
+	pj    pixelJob
 }
 
 func (o *lifOp) run(e *Engine) {
+	if o.gate != nil {
+		o.gate.run(e)
+	}
 	frames := e.nb * e.T
 	for f := 0; f < frames; f++ {
 		o.out.nnz[f], o.out.nzw[f] = 0, 0
@@ -189,52 +224,63 @@ func (o *lifOp) unit(w, u int) {
 	lam, vth, hard := o.l.Lambda, o.l.Vth, o.l.Reset == model.ResetHard
 	cnt := e.scratch[w].i64[:2*T]
 	clear(cnt)
-	var st *lifState
+	var st []float32
 	if e.state != nil {
-		st = &e.state.lif[o.li]
+		st = e.state.lif[o.li].h
 	}
-	var mem [64]float32
+	var mem, zbuf [64]float32
 	for p := lo; p < hi; p++ {
 		for j := 0; j < pw; j++ {
 			c0 := j * 64
 			c1 := min(c0+64, C)
 			m := mem[:c1-c0]
-			var s uint64
 			if st != nil {
-				copy(m, st.u[p*C+c0:p*C+c1])
-				s = st.s[p*pw+j]
+				copy(m, st[p*C+c0:p*C+c1])
 			} else {
 				clear(m)
 			}
 			for t := 0; t < T; t++ {
 				fi := o.in.fr(b, t)
 				x := o.in.f[fi*o.in.frame+p*C+c0 : fi*o.in.frame+p*C+c1]
-				x = x[:len(m)]
-				var ns uint64
-				for i, v := range m {
-					h := v
-					if s>>uint(i)&1 != 0 {
-						if hard {
-							h = 0
+				if o.gate != nil || o.short != nil {
+					z := zbuf[:len(m)]
+					if o.gate != nil {
+						g := o.gate.g[(b*T+t)*C+c0 : (b*T+t)*C+c1]
+						g = g[:len(z)]
+						for i, v := range x[:len(z)] {
+							z[i] = g[i] * v
+						}
+					} else {
+						copy(z, x)
+					}
+					if r := o.short; r != nil {
+						fr := r.fr(b, t)
+						if r.spikes {
+							// Adding 1 where the shortcut spiked; adding +0
+							// elsewhere would only turn a −0 into +0,
+							// which no spike can tell apart.
+							for sw := r.s[fr*r.frame+p*r.pw+j]; sw != 0; sw &= sw - 1 {
+								i := bits.TrailingZeros64(sw)
+								z[i] = z[i] + 1
+							}
 						} else {
-							h = v - vth
+							rs := r.f[fr*r.frame+p*C+c0 : fr*r.frame+p*C+c1]
+							rs = rs[:len(z)]
+							for i := range z {
+								z[i] = z[i] + rs[i]
+							}
 						}
 					}
-					v = float32(lam*h) + x[i]
-					m[i] = v
-					if v >= vth {
-						ns |= 1 << uint(i)
-					}
+					x = z
 				}
-				s = ns
+				s := integrate(m, x, lam, vth, hard)
 				fo := b*T + t
 				o.out.s[fo*o.out.frame+p*pw+j] = s
 				cnt[2*t] += int64(bits.OnesCount64(s))
 				cnt[2*t+1] += int64((s | -s) >> 63)
 			}
 			if st != nil {
-				copy(st.u[p*C+c0:p*C+c1], m)
-				st.s[p*pw+j] = s
+				copy(st[p*C+c0:p*C+c1], m)
 			}
 		}
 	}
@@ -242,6 +288,41 @@ func (o *lifOp) unit(w, u int) {
 		atomic.AddInt64(&o.out.nnz[b*T+t], cnt[2*t])
 		atomic.AddInt64(&o.out.nzw[b*T+t], cnt[2*t+1])
 	}
+}
+
+// integrate runs one LIF step on up to 64 neurons and returns their spikes
+// (bit i for neuron i). m holds each neuron's h, the membrane after the
+// previous step's reset; integrate leaves the new h there. That is the
+// reference's arithmetic with the reset applied one step early: u = λ·h + x,
+// s = u >= Vth, then h = +0 (hard) or u − Vth (soft) where s, else u. It is
+// branch-free: spikes are data, and a branch on them mispredicts at every
+// rate worth running.
+func integrate(m, x []float32, lam, vth float32, hard bool) uint64 {
+	x = x[:len(m)]
+	var ns uint64
+	if hard {
+		for i, h := range m {
+			v := float32(lam*h) + x[i]
+			var bit uint64
+			if v >= vth {
+				bit = 1
+			}
+			ns |= bit << uint(i)
+			m[i] = math.Float32frombits(math.Float32bits(v) &^ (uint32(0) - uint32(bit)))
+		}
+		return ns
+	}
+	vb := math.Float32bits(vth)
+	for i, h := range m {
+		v := float32(lam*h) + x[i]
+		var bit uint64
+		if v >= vth {
+			bit = 1
+		}
+		ns |= bit << uint(i)
+		m[i] = v - math.Float32frombits(vb&(uint32(0)-uint32(bit))) // u − Vth, or u − (+0) = u
+	}
+	return ns
 }
 
 // addOp: out = a + b element-wise; either side may be spikes (0 or 1).

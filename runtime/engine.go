@@ -23,7 +23,8 @@ type Engine struct {
 	ops                 []op
 	plan                []planned
 	input               *tensor
-	outs                []*tensor // per layer (nil for the readout)
+	outs                []*tensor // per layer (nil for layers fused into a LIF)
+	fused               []bool    // layers computed inside the LIF that reads them
 	scratch             []*scratch
 	logits              []float32 // [batch][classes]
 	classes             int
@@ -308,6 +309,9 @@ func (e *Engine) LayerOutput(i, sample int, dst []float32) ([]float32, error) {
 		return dst[:0], fmt.Errorf("runtime: sample %d out of range (last call ran %d)", sample, e.nb)
 	}
 	t := e.outs[i]
+	if t == nil {
+		return dst[:0], fmt.Errorf("runtime: layer %d (%v) runs inside the LIF that reads it and has no output of its own", i, e.m.Layers[i].Op)
+	}
 	sh := t.shape
 	dst = dst[:0]
 	for step := 0; step < e.T; step++ {

@@ -81,6 +81,9 @@ func checkLayers(t *testing.T, what string, e *Engine, sample int, ref *referenc
 	var buf []float32
 	m := e.Model()
 	for i := range m.Layers {
+		if e.fused[i] {
+			continue
+		}
 		var err error
 		buf, err = e.LayerOutput(i, sample, buf)
 		if err != nil {
@@ -131,8 +134,9 @@ func configs() []engineConfig {
 
 // checkModel runs m on fresh inputs under every configuration and compares
 // with the reference: every layer exactly (traced engine), logits and LIF
-// spike counts from Stats. Auto configurations also run untraced, so that
-// buffer reuse is exercised.
+// spike counts from Stats. Auto configurations also run traced with the
+// AGMM/Add → LIF fusion on (every LIF checked), and untraced, so that buffer
+// reuse is exercised.
 func checkModel(t *testing.T, m *model.Model, rng *rand.Rand, cfgs []engineConfig) {
 	t.Helper()
 	const seed = 7
@@ -146,13 +150,17 @@ func checkModel(t *testing.T, m *model.Model, rng *rand.Rand, cfgs []engineConfi
 		refs[i] = refRun(t, m, seed, x)
 	}
 	for _, c := range cfgs {
-		for _, trace := range []bool{true, false} {
-			if !trace && c.exec != Auto {
+		for _, mode := range []string{"trace", "fused", "untraced"} {
+			if mode != "trace" && c.exec != Auto {
 				continue
 			}
+			trace := mode != "untraced"
 			opts := []Option{WithKernels(c.k), WithThreads(c.threads), WithExecution(c.exec), WithSeed(seed)}
 			if trace {
 				opts = append(opts, WithTrace())
+			}
+			if mode == "fused" {
+				opts = append(opts, func(c *config) { c.traceFused = true })
 			}
 			if c.exec == Auto {
 				opts = append(opts, WithSparseThreshold(0.5))
@@ -162,7 +170,7 @@ func checkModel(t *testing.T, m *model.Model, rng *rand.Rand, cfgs []engineConfi
 				t.Fatal(err)
 			}
 			for i, x := range inputs {
-				what := fmt.Sprintf("%v trace=%v sample %d", c, trace, i)
+				what := fmt.Sprintf("%v %s sample %d", c, mode, i)
 				res, err := e.Infer(x)
 				if err != nil {
 					t.Fatal(err)
@@ -240,6 +248,25 @@ func TestResNet19Small(t *testing.T) {
 	}
 	arch.Randomize(m, 4)
 	checkModel(t, m, rand.New(rand.NewPCG(4, 4)), configs())
+
+	// Every unit's AGMM and Add run inside its LIF.
+	e, err := New(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	n := 0
+	for i, f := range e.fused {
+		if f {
+			n++
+			if op := m.Layers[i].Op; op != model.OpAGMM && op != model.OpAdd {
+				t.Errorf("layer %d (%v) fused", i, op)
+			}
+		}
+	}
+	if want := 2 * 6; n != want { // 6 Bi-Real units, each an AGMM and an Add
+		t.Errorf("%d layers fused, want %d", n, want)
+	}
 }
 
 func TestModeltestNets(t *testing.T) {

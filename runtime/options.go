@@ -65,6 +65,7 @@ type config struct {
 	seed        uint64
 	batch       int
 	trace       bool
+	traceFused  bool // tests: trace, but keep AGMM/Add → LIF fusion
 	err         error
 }
 

@@ -41,14 +41,13 @@ type Session struct {
 }
 
 // sessionState is what survives between frames: every LIF layer's membrane
-// and last spikes, for one sample.
+// (after its last reset), for one sample.
 type sessionState struct {
 	lif []lifState // per model layer; empty for non-LIF layers
 }
 
 type lifState struct {
-	u []float32 // [H·W][C]
-	s []uint64  // [H·W][words(C)]
+	h []float32 // [H·W][C]: membrane after the last step's reset
 }
 
 // NewSession starts a stream with the given policy. The rate encoder (if
@@ -60,7 +59,7 @@ func (e *Engine) NewSession(policy ResetPolicy) *Session {
 	for i := range e.m.Layers {
 		if e.m.Layers[i].Op == model.OpLIF {
 			t := e.outs[i]
-			s.st.lif[i] = lifState{u: make([]float32, t.hw*t.shape.C), s: make([]uint64, t.hw*t.pw)}
+			s.st.lif[i] = lifState{h: make([]float32, t.hw*t.shape.C)}
 		}
 	}
 	return s
@@ -78,8 +77,7 @@ func (s *Session) Reset() {
 
 func (s *Session) clearLIF() {
 	for i := range s.st.lif {
-		clear(s.st.lif[i].u)
-		clear(s.st.lif[i].s)
+		clear(s.st.lif[i].h)
 	}
 }
 
