@@ -7,6 +7,7 @@ import (
 
 	"github.com/bsnn/bsnn/model"
 	"github.com/bsnn/bsnn/model/arch"
+	"github.com/bsnn/bsnn/model/modeltest"
 )
 
 func benchModel(b *testing.B, m *model.Model, opts ...Option) {
@@ -36,6 +37,58 @@ func BenchmarkResNet19(b *testing.B) {
 	for _, th := range []int{1, 2} {
 		for _, x := range []Execution{Dense, Sparse, Auto} {
 			b.Run(fmt.Sprintf("t%d/%v", th, x), func(b *testing.B) { benchModel(b, m, WithThreads(th), WithExecution(x)) })
+		}
+	}
+}
+
+// BenchmarkBinConvDensity times one binary 3×3 conv (256→256, 16×16, T = 2)
+// with the dense and the sparse kernel while the fraction of non-zero input
+// words falls: the measurement behind DefaultSparseThreshold. Whole 64-channel
+// words of a pixel are silenced at random (structured silence, the only
+// kind a word-skipping kernel can use); the rest fire at 20 %.
+func BenchmarkBinConvDensity(b *testing.B) {
+	const c, hw = 256, 16
+	for _, density := range []float64{1, 0.5, 0.3, 0.2, 0.1, 0.05} {
+		rng := rand.New(rand.NewPCG(1, 1))
+		mb := modeltest.NewBuilder(rng, model.Shape{C: c, H: hw, W: hw}, 2, model.EncodingRate)
+		x := mb.Conv(model.InputIndex, model.PrecisionBinary, c, 3, 1, 1)
+		mb.Readout(mb.GlobalAvgPool(x))
+		m := mb.Model()
+		in := make([]float32, c*hw*hw)
+		for ch := 0; ch < c; ch += 64 {
+			for p := 0; p < hw*hw; p++ {
+				v := float32(0)
+				if rng.Float64() < density {
+					v = 0.2
+				}
+				for j := ch; j < min(ch+64, c); j++ {
+					in[j*hw*hw+p] = v
+				}
+			}
+		}
+		for _, x := range []Execution{Dense, Sparse} {
+			b.Run(fmt.Sprintf("density%.2f/%v", density, x), func(b *testing.B) {
+				e, err := New(m, WithThreads(1), WithExecution(x))
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer e.Close()
+				res, err := e.Infer(in)
+				if err != nil {
+					b.Fatal(err)
+				}
+				var conv op
+				for _, o := range e.ops {
+					if _, ok := o.(*binConv); ok {
+						conv = o
+					}
+				}
+				b.ResetTimer()
+				for b.Loop() {
+					conv.run(e)
+				}
+				b.ReportMetric(float64(res.Stats.Layers[0].DenseOps)*float64(b.N)/b.Elapsed().Seconds()/1e9, "Gbmac/s")
+			})
 		}
 	}
 }

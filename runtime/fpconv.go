@@ -58,7 +58,7 @@ func newFPConv(e *Engine, li int, l *model.Layer, in, out *tensor) *fpConv {
 	return c
 }
 
-func (c *fpConv) need() need { return need{f64: c.grain * c.k} }
+func (c *fpConv) need() need { return need{f64: c.grain * c.k, idx: c.k} }
 
 func (c *fpConv) run(e *Engine) {
 	c.rows = e.nb * c.in.steps * c.oh * c.ow
@@ -76,25 +76,48 @@ func (c *fpConv) unit(w, u int) {
 		c.gather(patch[(r-lo)*k:(r-lo+1)*k], r)
 	}
 	out := c.out.f[lo*n : hi*n]
-	o := 0
-	for ; o+4 <= n; o += 4 {
-		w0, w1, w2, w3 := c.w[o*k:(o+1)*k], c.w[(o+1)*k:(o+2)*k], c.w[(o+2)*k:(o+3)*k], c.w[(o+3)*k:(o+4)*k]
-		r := 0
-		for ; r+2 <= nr; r += 2 {
-			s := dot2x4(patch[r*k:(r+1)*k], patch[(r+1)*k:(r+2)*k], w0, w1, w2, w3)
+	r := 0
+	for ; r+2 <= nr; r += 2 {
+		a0, a1 := patch[r*k:(r+1)*k], patch[(r+1)*k:(r+2)*k]
+		// Terms where both rows are zero add ±0 to each sum, which never
+		// changes it (a sum that starts at +0 cannot become −0), so they
+		// can be skipped exactly. Inputs that are pooled spikes are
+		// often half zeros; dense images are not, and take the plain path.
+		nz := sc.idx[:0]
+		for i, x := range a0 {
+			if x != 0 || a1[i] != 0 {
+				nz = append(nz, int32(i))
+			}
+		}
+		sparse := 4*len(nz) < 3*k
+		o := 0
+		for ; o+4 <= n; o += 4 {
+			w0, w1, w2, w3 := c.w[o*k:(o+1)*k], c.w[(o+1)*k:(o+2)*k], c.w[(o+2)*k:(o+3)*k], c.w[(o+3)*k:(o+4)*k]
+			var s [8]float64
+			if sparse {
+				s = dot2x4Idx(a0, a1, w0, w1, w2, w3, nz)
+			} else {
+				s = dot2x4(a0, a1, w0, w1, w2, w3)
+			}
 			c.put(out[r*n+o:r*n+o+4], s[0:4], o)
 			c.put(out[(r+1)*n+o:(r+1)*n+o+4], s[4:8], o)
 		}
-		for ; r < nr; r++ {
-			s := dot1x4(patch[r*k:(r+1)*k], w0, w1, w2, w3)
-			c.put(out[r*n+o:r*n+o+4], s[:], o)
+		for ; o < n; o++ {
+			wo := c.w[o*k : (o+1)*k]
+			s := [2]float64{dot(a0, wo), dot(a1, wo)}
+			c.put(out[r*n+o:r*n+o+1], s[0:1], o)
+			c.put(out[(r+1)*n+o:(r+1)*n+o+1], s[1:2], o)
 		}
 	}
-	for ; o < n; o++ {
-		wo := c.w[o*k : (o+1)*k]
-		for r := 0; r < nr; r++ {
-			var s [1]float64
-			s[0] = dot(patch[r*k:(r+1)*k], wo)
+	if r < nr {
+		a := patch[r*k : (r+1)*k]
+		o := 0
+		for ; o+4 <= n; o += 4 {
+			s := dot1x4(a, c.w[o*k:(o+1)*k], c.w[(o+1)*k:(o+2)*k], c.w[(o+2)*k:(o+3)*k], c.w[(o+3)*k:(o+4)*k])
+			c.put(out[r*n+o:r*n+o+4], s[:], o)
+		}
+		for ; o < n; o++ {
+			s := [1]float64{dot(a, c.w[o*k:(o+1)*k])}
 			c.put(out[r*n+o:r*n+o+1], s[:], o)
 		}
 	}
@@ -146,6 +169,26 @@ func dot2x4(a0, a1, w0, w1, w2, w3 []float64) [8]float64 {
 	var s0, s1, s2, s3, s4, s5, s6, s7 float64
 	for i, x := range a0 {
 		y := a1[i]
+		v0, v1, v2, v3 := w0[i], w1[i], w2[i], w3[i]
+		s0 += x * v0
+		s1 += x * v1
+		s2 += x * v2
+		s3 += x * v3
+		s4 += y * v0
+		s5 += y * v1
+		s6 += y * v2
+		s7 += y * v3
+	}
+	return [8]float64{s0, s1, s2, s3, s4, s5, s6, s7}
+}
+
+// dot2x4Idx is dot2x4 over the indices in idx only (increasing).
+func dot2x4Idx(a0, a1, w0, w1, w2, w3 []float64, idx []int32) [8]float64 {
+	n := len(a0)
+	a1, w0, w1, w2, w3 = a1[:n], w0[:n], w1[:n], w2[:n], w3[:n]
+	var s0, s1, s2, s3, s4, s5, s6, s7 float64
+	for _, i := range idx {
+		x, y := a0[i], a1[i]
 		v0, v1, v2, v3 := w0[i], w1[i], w2[i], w3[i]
 		s0 += x * v0
 		s1 += x * v1
