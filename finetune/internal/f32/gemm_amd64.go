@@ -2,7 +2,11 @@
 
 package f32
 
-import "github.com/klauspost/cpuid/v2"
+import (
+	mbits "math/bits"
+
+	"github.com/klauspost/cpuid/v2"
+)
 
 // Equivalent to gemmGeneric on a 4×16 block of C.
 //
@@ -40,9 +44,16 @@ func init() {
 func gemmAVX2(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
 	n16 := n &^ 15
 	if n16 > 0 {
-		raceRead(a, (m-1)*lda+k)
-		raceRead(b, (k-1)*ldb+n16)
-		raceWrite(c, (m-1)*ldc+n16)
+		if raceEnabled {
+			// Row by row: a caller may own only some columns of C.
+			for i := 0; i < m; i++ {
+				raceRead(a[i*lda:], k)
+				raceWrite(c[i*ldc:], n16)
+			}
+			for p := 0; p < k; p++ {
+				raceRead(b[p*ldb:], n16)
+			}
+		}
 		i := 0
 		for ; i+4 <= m; i += 4 {
 			for j := 0; j < n16; j += 16 {
@@ -65,7 +76,15 @@ func addRowsAVX2Tail(dst []float32, ldd int, src []float32, bits []uint64) {
 	n8 := n &^ 7
 	if n8 > 0 {
 		raceRead(src, n8)
-		raceWrite(dst, len(dst))
+		if raceEnabled {
+			for w, word := range bits {
+				for word != 0 {
+					i := w*64 + mbits.TrailingZeros64(word)
+					word &= word - 1
+					raceWrite(dst[i*ldd:], n8)
+				}
+			}
+		}
 		addRowsAVX2(&dst[0], ldd, &src[0], n8, &bits[0], len(bits))
 	}
 	if n8 < n {

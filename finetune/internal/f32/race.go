@@ -7,6 +7,8 @@ import (
 	"unsafe"
 )
 
+const raceEnabled = true
+
 // raceRead and raceWrite tell the race detector what an assembly kernel
 // reads and writes.
 func raceRead(s []float32, n int) {
