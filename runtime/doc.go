@@ -16,14 +16,23 @@
 // at once, so each binary layer is one AND-popcount GEMM with T·pixels rows
 // and its weights are streamed once per pass (DESIGN §8). Binary convs
 // gather channel-packed spike patches (im2col; padding is zero spikes); LIF
-// layers write packed spikes directly. A silent step, and any output pixel
-// whose input patch is silent, costs nothing but writing the bias. Per layer
-// and call the Engine runs the dense GEMM or the sparse kernel that skips
-// zero words (WithExecution; Auto decides from the measured density of the
-// layer's input). Work is split over threads in units that each own their
-// outputs, so results do not depend on the thread count. Floats are stored
-// per step in H,W,C order; the directly encoded input and everything
-// computed from it alone (the stem conv) is computed once, not T times.
+// layers write packed spikes directly, and a Bi-Real unit's AGMM gate and
+// shortcut Add run inside its LIF's pass. A silent step, and any output
+// pixel whose input patch is silent, costs nothing but writing the bias. Per
+// layer and call the Engine runs the dense GEMM or the sparse kernel that
+// skips zero words (WithExecution; Auto decides from the fraction of
+// non-zero words in the layer's input, counted as the spikes are packed).
+// Work is split over threads in units that each own their outputs, so
+// results do not depend on the thread count. Floats are stored per step in
+// H,W,C order; the directly encoded input and everything computed from it
+// alone (the stem conv) is computed once, not T times. Activation buffers
+// are reused once their last reader has run.
+//
+// The one place the engine leaves out an operation the reference performs:
+// a fused LIF does not add the 0 of a silent shortcut spike, so where the
+// gated value is −0 its membrane input stays −0 instead of becoming +0. No
+// spike and no non-zero value can tell the two apart. (Zero terms skipped in
+// float sums change nothing: a sum that starts at +0 never becomes −0.)
 //
 // # Input
 //

@@ -366,3 +366,84 @@ func TestLIFThresholdEdge(t *testing.T) {
 		}
 	}
 }
+
+// oddPaths builds, by hand, a model whose layers take the engine's less
+// common paths: a LIF on the raw input, a binary conv and a binary linear on
+// float input (the float fallback), max and average pooling of floats, an
+// AGMM over a whole map and over a vector, an affine and a readout on spikes
+// (conversions), adds of spikes+spikes and float+float, a float flatten.
+func oddPaths(rng *rand.Rand, enc model.Encoding) *model.Model {
+	T := 3
+	in := model.Shape{C: 3, H: 9, W: 9}
+	w := func(n int, scale float64) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(rng.NormFloat64() * scale)
+		}
+		return v
+	}
+	affine := func(n int, scale float32) ([]float32, []float32) {
+		s, b := make([]float32, n), make([]float32, n)
+		for i := range s {
+			s[i] = scale * float32(0.5+rng.Float64())
+			b[i] = float32(rng.Float64()*0.8 - 0.2)
+		}
+		return s, b
+	}
+	alpha := func() []float32 { return w(T, 0.3) }
+	L := []model.Layer{
+		{Op: model.OpLIF, Inputs: []int{-1}, Lambda: 0.5, Vth: 0.4},                                                                  // 0: 3×9×9 spikes
+		{Op: model.OpConv2D, Inputs: []int{-1}, Precision: model.PrecisionBinary, InC: 3, OutC: 70, KH: 3, KW: 3, Stride: 1, Pad: 1}, // 1: binary on floats
+		{Op: model.OpMaxPool, Inputs: []int{1}, Kernel: 3, Stride: 2, Pad: 1},                                                        // 2: 70×5×5
+		{Op: model.OpAGMM, Inputs: []int{2}, Alpha: alpha(), Stat: model.StatChannelSpatial},                                         // 3
+		{Op: model.OpLIF, Inputs: []int{3}, Lambda: 0.7, Vth: 0.5, Reset: model.ResetSoft},                                           // 4: spikes
+		{Op: model.OpAffine, Inputs: []int{4}},                                                                                       // 5: affine on spikes
+		{Op: model.OpAdd, Inputs: []int{5, 5}},                                                                                       // 6: float + float
+		{Op: model.OpAvgPool, Inputs: []int{6}, Kernel: 2, Stride: 1, Pad: 1},                                                        // 7: 70×6×6
+		{Op: model.OpLIF, Inputs: []int{7}, Lambda: 0.5, Vth: 1},                                                                     // 8
+		{Op: model.OpAdd, Inputs: []int{8, 8}},                                                                                       // 9: spikes + spikes
+		{Op: model.OpGlobalAvgPool, Inputs: []int{9}},                                                                                // 10: float GAP
+		{Op: model.OpLinear, Inputs: []int{10}, Precision: model.PrecisionBinary, InC: 70, OutC: 6, KH: 1, KW: 1, Stride: 1},         // 11: binary on floats
+		{Op: model.OpAGMM, Inputs: []int{11}, Alpha: alpha(), Stat: model.StatNone},                                                  // 12
+		{Op: model.OpFlatten, Inputs: []int{7}},                                                                                      // 13: float flatten
+		{Op: model.OpLinear, Inputs: []int{13}, Precision: model.PrecisionFloat32, InC: 70 * 36, OutC: 6, KH: 1, KW: 1, Stride: 1},   // 14
+		{Op: model.OpAdd, Inputs: []int{14, 12}},                                                                                     // 15
+		{Op: model.OpLIF, Inputs: []int{15}, Lambda: 0.5, Vth: 0.2},                                                                  // 16
+		{Op: model.OpAdd, Inputs: []int{0, 0}},                                                                                       // 17: spikes + spikes, read by no one
+		{Op: model.OpReadout, Inputs: []int{16}},                                                                                     // 18: readout of spikes
+	}
+	L[1].Bits = modeltest.RandomBits(rng, 70, 9, 3)
+	L[1].Scale, L[1].Bias = affine(70, 0.3)
+	L[5].Scale, L[5].Bias = affine(70, 1)
+	L[11].Bits = modeltest.RandomBits(rng, 6, 1, 70)
+	L[11].Scale, L[11].Bias = affine(6, 0.2)
+	L[14].Weights = w(6*70*36, 0.05)
+	L[14].Scale, L[14].Bias = affine(6, 1)
+	return &model.Model{Input: model.InputSpec{Shape: in, Encoding: enc, Timesteps: T}, Layers: L}
+}
+
+func TestOddPaths(t *testing.T) {
+	for _, enc := range []model.Encoding{model.EncodingDirect, model.EncodingEvents} {
+		rng := rand.New(rand.NewPCG(8, uint64(enc)))
+		m := oddPaths(rng, enc)
+		if err := m.Check(); err != nil {
+			t.Fatal(err)
+		}
+		checkModel(t, m, rng, configs())
+		// The paths are only tested if spikes flow through them.
+		e, err := New(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := e.Infer(randomInput(m, rng, 1)[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, i := range []int{0, 4, 8, 16} {
+			if r := res.Stats.Layers[i].FiringRate; r <= 0 || r >= 1 {
+				t.Errorf("%v: layer %d fires at rate %v", enc, i, r)
+			}
+		}
+		e.Close()
+	}
+}
