@@ -15,6 +15,7 @@ import (
 func ckptConfig(kind string) Config {
 	c := smallConfigs()["mnist"]
 	c.Input.Encoding = model.EncodingRate // the rate encoder's generator is part of the state
+	c.Input.Timesteps = 2
 	c.Optim.Kind = kind
 	c.Optim.TotalSteps = 6
 	c.Optim.WarmupSteps = 1

@@ -120,7 +120,7 @@ func checkAgainstRuntime(t *testing.T, m *model.Model, x []float32, want []float
 func TestExportMatchesRuntime(t *testing.T) {
 	for name, cfg := range smallConfigs() {
 		t.Run(name, func(t *testing.T) {
-			n := trained(t, cfg, 3)
+			n := trained(t, cfg, 2)
 			m, err := n.Export(model.Provenance{Dataset: "random", Accuracy: -1})
 			if err != nil {
 				t.Fatal(err)

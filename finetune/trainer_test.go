@@ -73,7 +73,7 @@ func TestTrainingLearns(t *testing.T) {
 	train, test := squares(480, 12, 1), squares(160, 12, 2)
 	epochs := 3
 	if testing.Short() {
-		epochs = 2
+		train, test, epochs = squares(320, 12, 1), squares(64, 12, 2), 2
 	}
 	n, err := NewNet(squaresConfig())
 	if err != nil {
@@ -106,7 +106,7 @@ func TestTrainingLearns(t *testing.T) {
 // resumed from its checkpoint ends bit-identical to an uninterrupted run and
 // reports the same epoch statistics.
 func TestTrainerInterruptResume(t *testing.T) {
-	src := squares(96, 12, 5)
+	src := squares(64, 12, 5)
 	cfg := squaresConfig()
 	run := func(n *Net, ckpt string, stopAfter int) ([]EpochStats, error) {
 		var eps []EpochStats
@@ -131,7 +131,7 @@ func TestTrainerInterruptResume(t *testing.T) {
 	}
 	path := filepath.Join(t.TempDir(), "run.ckpt")
 	b, _ := NewNet(cfg)
-	if _, err := run(b, path, 8); !errors.Is(err, context.Canceled) {
+	if _, err := run(b, path, 6); !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted run returned %v", err)
 	}
 	if e, k := b.Position(); e != 1 || k != 2 {
