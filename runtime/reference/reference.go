@@ -300,6 +300,9 @@ func conv(in []float32, is model.Shape, l *model.Layer, w []float32, os model.Sh
 		wo := w[o*fan : (o+1)*fan]
 		for y := 0; y < os.H; y++ {
 			for x := 0; x < os.W; x++ {
+				// Taps kx0 ≤ kx < kx1 fall inside the input row.
+				x0 := x*S - P
+				kx0, kx1 := max(0, -x0), min(KW, W-x0)
 				var acc float64
 				for c := 0; c < C; c++ {
 					plane := in[c*H*W : (c+1)*H*W]
@@ -310,12 +313,9 @@ func conv(in []float32, is model.Shape, l *model.Layer, w []float32, os model.Sh
 							continue
 						}
 						row := plane[iy*W : (iy+1)*W]
-						for kx, wv := range wc[ky*KW : (ky+1)*KW] {
-							ix := x*S - P + kx
-							if ix < 0 || ix >= W {
-								continue
-							}
-							acc += float64(row[ix]) * float64(wv)
+						wr := wc[ky*KW : (ky+1)*KW]
+						for kx := kx0; kx < kx1; kx++ {
+							acc += float64(row[x0+kx]) * float64(wr[kx])
 						}
 					}
 				}
