@@ -32,6 +32,7 @@ type Engine struct {
 
 	// Per call.
 	nb     int           // samples in this pass
+	ncall  int           // samples in this call (a batch may take several passes)
 	inputs [][]float32   // this pass's samples
 	rng    *uint64       // rate encoder state of a Session (nil: per-sample seed)
 	state  *sessionState // LIF state carried across frames (nil: start at zero)
@@ -196,6 +197,7 @@ type LayerStats struct {
 }
 
 func (e *Engine) resetStats() {
+	e.ncall = 0
 	for i := range e.stats {
 		s := &e.stats[i]
 		*s = LayerStats{Op: s.Op, Name: s.Name, Neurons: s.Neurons}
@@ -207,7 +209,7 @@ func (e *Engine) summary() Stats {
 	for i := range e.stats {
 		s := &e.stats[i]
 		if s.Op == model.OpLIF && s.Neurons > 0 {
-			s.FiringRate = float64(s.Spikes) / (float64(s.Neurons) * float64(e.T) * float64(e.nb))
+			s.FiringRate = float64(s.Spikes) / (float64(s.Neurons) * float64(e.T) * float64(e.ncall))
 		}
 		st.BinaryOps += s.BinaryOps
 		st.DenseOps += s.DenseOps
@@ -225,6 +227,7 @@ func (e *Engine) Infer(input []float32) (Result, error) {
 		return Result{}, err
 	}
 	e.in1[0] = input
+	e.resetStats()
 	e.pass(e.in1[:], nil, nil)
 	e.in1[0] = nil
 	lg := e.logits[:e.classes]
@@ -236,7 +239,7 @@ func (e *Engine) Infer(input []float32) (Result, error) {
 type BatchResult struct {
 	Logits  [][]float32 // per sample
 	Classes []int       // per sample
-	Stats   Stats       // summed over the batch (of the last pass when the batch exceeds WithBatch)
+	Stats   Stats       // summed over the batch
 }
 
 // InferBatch runs several samples, WithBatch of them per pass. Results equal
@@ -257,6 +260,7 @@ func (e *Engine) InferBatch(inputs [][]float32) (BatchResult, error) {
 		}
 	}
 	res := BatchResult{Logits: e.batchLogits[:n], Classes: e.batchClasses[:n]}
+	e.resetStats()
 	for lo := 0; lo < n; lo += e.cfg.batch {
 		hi := min(n, lo+e.cfg.batch)
 		e.pass(inputs[lo:hi], nil, nil)
@@ -265,15 +269,15 @@ func (e *Engine) InferBatch(inputs [][]float32) (BatchResult, error) {
 			copy(res.Logits[i], lg)
 			res.Classes[i] = argmax(lg)
 		}
-		res.Stats = e.summary()
 	}
+	res.Stats = e.summary()
 	return res, nil
 }
 
-// pass runs the program on up to cfg.batch samples.
+// pass runs the program on up to cfg.batch samples, adding to the stats.
 func (e *Engine) pass(inputs [][]float32, rng *uint64, st *sessionState) {
 	e.nb, e.inputs, e.rng, e.state = len(inputs), inputs, rng, st
-	e.resetStats()
+	e.ncall += len(inputs)
 	for _, o := range e.ops {
 		o.run(e)
 	}

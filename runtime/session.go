@@ -92,6 +92,7 @@ func (s *Session) Step(frame []float32) (Result, error) {
 		s.clearLIF()
 	}
 	s.in[0] = frame
+	e.resetStats()
 	e.pass(s.in[:], &s.rng, &s.st)
 	s.in[0] = nil
 	lg := e.logits[:e.classes]

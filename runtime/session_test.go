@@ -107,14 +107,29 @@ func TestInferBatch(t *testing.T) {
 		if len(res.Logits) != len(inputs) || len(res.Classes) != len(inputs) {
 			t.Fatalf("batch %d: %d logits, %d classes for %d samples", batch, len(res.Logits), len(res.Classes), len(inputs))
 		}
+		spikes := make([]int64, len(m.Layers))
 		for i, x := range inputs {
 			want, err := single.Infer(x)
 			if err != nil {
 				t.Fatal(err)
 			}
+			for li, l := range want.Stats.Layers {
+				spikes[li] += l.Spikes
+			}
 			checkLogits(t, fmt.Sprintf("batch %d sample %d", batch, i), res.Logits[i], want.Logits)
 			if res.Classes[i] != want.Class {
 				t.Fatalf("batch %d sample %d: class %d, want %d", batch, i, res.Classes[i], want.Class)
+			}
+		}
+		// Stats add up over every pass of the call.
+		for li, l := range res.Stats.Layers {
+			if l.Spikes != spikes[li] {
+				t.Errorf("batch %d: layer %d: %d spikes, samples one by one %d", batch, li, l.Spikes, spikes[li])
+			}
+			if l.Op == model.OpLIF {
+				if want := float64(spikes[li]) / float64(l.Neurons*m.Timesteps()*len(inputs)); l.FiringRate != want {
+					t.Errorf("batch %d: layer %d: firing rate %v, want %v", batch, li, l.FiringRate, want)
+				}
 			}
 		}
 		// The last pass's samples are traced: compare one with the reference.
