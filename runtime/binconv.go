@@ -30,9 +30,9 @@ type binConv struct {
 	scale   []float32
 	bias    []float32
 	silent  []float32 // output of an all-zero patch: float32(0·Scale)+Bias
-	grain   int       // rows per unit
 
 	rows   int  // this pass
+	grain  int  // this pass: rows per unit, at most rowGrain
 	sparse bool // this pass
 }
 
@@ -46,7 +46,7 @@ func newBinConv(e *Engine, li int, l *model.Layer, in, out *tensor) *binConv {
 		e: e, li: li, in: in, out: out, bits: l.Bits, n: l.OutC, rw: l.RowWords(),
 		kh: l.KH, kw: l.KW, stride: l.Stride, pad: l.Pad,
 		ih: in.shape.H, iw: in.shape.W, oh: out.shape.H, ow: out.shape.W,
-		scale: l.Scale, bias: l.Bias, grain: rowGrain,
+		scale: l.Scale, bias: l.Bias,
 	}
 	if l.Op == model.OpLinear {
 		// A linear layer reads a vector: one pixel whose words are the
@@ -61,7 +61,7 @@ func newBinConv(e *Engine, li int, l *model.Layer, in, out *tensor) *binConv {
 }
 
 func (c *binConv) need() need {
-	return need{u64: c.grain * c.rw, i32: c.grain * c.n, idx: c.grain}
+	return need{u64: rowGrain * c.rw, i32: rowGrain * c.n, idx: rowGrain}
 }
 
 func (c *binConv) run(e *Engine) {
@@ -83,6 +83,9 @@ func (c *binConv) run(e *Engine) {
 	for _, s := range e.scratch {
 		s.c = [4]int64{}
 	}
+	// Small layers (deep stages at batch 1) are split finer so that every
+	// thread gets about two units, down to 8 rows a unit.
+	c.grain = max(8, min(rowGrain, (c.rows+2*e.cfg.threads-1)/(2*e.cfg.threads)))
 	e.pool.run(c, (c.rows+c.grain-1)/c.grain)
 	var skipped, done, kskip int64
 	for _, s := range e.scratch {
