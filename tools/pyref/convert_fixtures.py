@@ -5,6 +5,9 @@ Run with Debian's python3 (torch 1.13, CPU), from anywhere:
     /usr/bin/python3 tools/pyref/convert_fixtures.py --full-resnet19 /tmp/r19.pth
                                                                 # a full-width ResNet-19 checkpoint
                                                                 # (for the size/time targets; not in git)
+    /usr/bin/python3 tools/pyref/convert_fixtures.py --trained-mnist /tmp/mnist.pth
+                                                                # a briefly trained MNIST net (for -fp int8's
+                                                                # accuracy delta; not in git)
 
 For every preset (presets.py) it builds the net with random weights, randomizes
 BN affine terms and AGMM alpha, trains a few SGD steps so BN running statistics
@@ -229,11 +232,15 @@ def npy_bytes(a):
 
 
 def write_npz(path, arrays, meta):
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+    # Fixed entry dates, so regenerating unchanged data gives identical bytes.
+    def put(z, name, data):
+        z.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data,
+                   compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
+    with zipfile.ZipFile(path, "w") as z:
         for k, v in arrays.items():
-            z.writestr(k + ".npy", npy_bytes(v))
+            put(z, k + ".npy", npy_bytes(v))
         if meta is not None:
-            z.writestr("meta.json", json.dumps(meta, indent=1, sort_keys=True))
+            put(z, "meta.json", json.dumps(meta, indent=1, sort_keys=True))
 
 
 def make_fixture(fx, inputs, data):
@@ -315,6 +322,136 @@ def make_fixture(fx, inputs, data):
              flips, total, " ".join("%.2f" % r for r in rates)))
 
 
+# A network given as a JSON spec (bsnn-convert -spec), built to exercise what
+# the presets do not: T = 3, conv bias + BN, soft reset and per-layer LIF
+# constants, a binary 1x1 conv, channel-spatial and "none" AGMM statistics, a
+# constant alpha, padded max and average pools (padding not counted), a
+# binary linear layer with BatchNorm1d, a lone BatchNorm (affine layer),
+# 70 channels (two 64-bit words, the second partly used) and weights that are
+# exactly 0 (sign(0) = +1).
+CUSTOM_SPEC = {
+    "name": "custom",
+    "input": {"shape": [1, 28, 28], "mean": [0.5], "std": [0.25], "encoding": "direct"},
+    "timesteps": 3,
+    "lif": {"lambda": 0.6, "vth": 1.1, "reset": "hard"},
+    "agmm": {"stat": "spatial"},
+    "bn_eps": 1e-3,
+    "labels": ["c%d" % i for i in range(10)],
+    "layers": [
+        {"name": "conv1", "op": "conv", "precision": "fp", "in": 1, "out": 12, "kernel": 3, "stride": 2, "pad": 1,
+         "weight": "conv1.weight", "bias": "conv1.bias", "bn": "bn1"},
+        {"name": "lif1", "op": "lif", "reset": "soft", "lambda": 0.75, "vth": 0.8},
+        {"name": "conv2", "op": "conv", "precision": "binary", "in": 12, "out": 70, "kernel": 3, "pad": 1,
+         "weight": "conv2.weight", "bn": "bn2"},
+        {"name": "agmm2", "op": "agmm", "alpha": "agmm2.alpha", "stat": "channel-spatial"},
+        {"name": "lif2", "op": "lif"},
+        {"name": "mp", "op": "maxpool", "kernel": 3, "stride": 2, "pad": 1},
+        {"name": "conv3", "op": "conv", "precision": "binary", "in": 70, "out": 20, "kernel": 1,
+         "weight": "conv3.weight", "bn": "bn3"},
+        {"name": "agmm3", "op": "agmm", "alpha_value": 0.9, "stat": "none"},
+        {"name": "sc_pool", "op": "avgpool", "kernel": 3, "stride": 2, "pad": 1, "inputs": ["lif2"]},
+        {"name": "sc_conv", "op": "conv", "precision": "fp", "in": 70, "out": 20, "kernel": 1,
+         "weight": "sc.weight", "bn": "sc_bn", "bn_eps": 1e-5},
+        {"name": "add3", "op": "add", "inputs": ["agmm3", "sc_conv"]},
+        {"name": "lif3", "op": "lif"},
+        {"name": "flatten", "op": "flatten"},
+        {"name": "fc1", "op": "linear", "precision": "binary", "in": 980, "out": 33, "weight": "fc1.weight", "bn": "bnf"},
+        {"name": "agmmf", "op": "agmm", "alpha": "agmmf.alpha"},
+        {"name": "liff", "op": "lif"},
+        {"name": "bnx", "op": "batchnorm", "bn": "bnx"},
+        {"name": "fc2", "op": "linear", "precision": "fp", "in": 33, "out": 10, "weight": "fc2.weight", "bias": "fc2.bias"},
+        {"name": "readout", "op": "readout"},
+    ],
+}
+
+
+def custom_state_dict(gen):
+    """Random tensors for CUSTOM_SPEC, BN statistics set from the data the
+    layer sees (running the mirror up to it), so every layer fires."""
+    sd = collections.OrderedDict()
+    T = CUSTOM_SPEC["timesteps"]
+
+    def randn(*shape, scale=1.0):
+        return torch.randn(*shape, generator=gen) * scale
+
+    for L in CUSTOM_SPEC["layers"]:
+        if L["op"] in ("conv", "linear"):
+            shape = [L["out"], L["in"]] + ([L["kernel"]] * 2 if L["op"] == "conv" else [])
+            w = randn(*shape, scale=0.3)
+            if L["precision"] == "binary":
+                w.view(-1)[::7] = 0.0  # sign(0) = +1
+            sd[L["weight"]] = w
+            if "bias" in L:
+                sd[L["bias"]] = randn(L["out"], scale=0.2)
+        if L["op"] == "agmm" and "alpha" in L:
+            sd[L["alpha"]] = 0.8 + 0.5 * torch.rand(T, generator=gen)
+    return sd
+
+
+def set_bn_from_data(sd, x):
+    """Gives every BN running statistics measured on x (layer by layer, so
+    each sees its deployed input) and random affine terms."""
+    spec = CUSTOM_SPEC
+    for i, L in enumerate(spec["layers"]):
+        if "bn" not in L:
+            continue
+        p, n = L["bn"], L.get("out") or sd_width(sd, spec, i)
+        # Identity BN for this layer, then measure its output.
+        sd[p + ".weight"], sd[p + ".bias"] = torch.ones(n), torch.zeros(n)
+        sd[p + ".running_mean"], sd[p + ".running_var"] = torch.zeros(n), torch.ones(n) - L.get("bn_eps", spec["bn_eps"])
+        sd[p + ".num_batches_tracked"] = torch.tensor(10)
+        sub = dict(spec, layers=spec["layers"][:i + 1] + [{"name": "readout_probe", "op": "flatten"}])
+        with torch.no_grad():
+            y, _ = presets.mirror_forward(sub, presets.fold(sub, sd), x)
+        y = y.reshape(y.shape[0], y.shape[1], n, -1).double()
+        sd[p + ".running_mean"] = y.mean(dim=(0, 1, 3)).float()
+        sd[p + ".running_var"] = y.var(dim=(0, 1, 3)).float() + 0.01
+        sd[p + ".weight"] = 1.0 + torch.rand(n)
+        sd[p + ".bias"] = 0.15 + 0.3 * torch.randn(n)
+
+
+def sd_width(sd, spec, i):
+    """Channels of the tensor entering layer i (for a lone batchnorm)."""
+    for L in reversed(spec["layers"][:i]):
+        if "out" in L:
+            return L["out"]
+    raise ValueError("no width before layer %d" % i)
+
+
+def make_custom_fixture(inputs):
+    gen = torch.Generator().manual_seed(31)
+    torch.manual_seed(32)
+    sd = custom_state_dict(gen)
+    x = to_input(inputs)
+    set_bn_from_data(sd, x[:64])
+    ckpt = os.path.join(OUT, "custom.pth")
+    torch.save(sd, ckpt)
+    sd = load_state(ckpt)
+    sp = CUSTOM_SPEC
+    with torch.no_grad():
+        logits, spikes = presets.mirror_forward(sp, presets.fold(sp, sd), x)
+    names = list(spikes)
+    T = sp["timesteps"]
+    arrays = {"logits": logits.numpy().astype(np.float32)}
+    hashes, counts, keep = hash_spikes(spikes, names, T)
+    arrays["spike_hash"], arrays["spike_count"] = hashes, counts
+    for li, k in enumerate(keep):
+        arrays["spikes_%d" % li] = k
+    rates = [float(spikes[n].mean()) for n in names]
+    meta = {
+        "preset": "", "spec": "custom.spec.json", "checkpoint": "custom.pth", "save": "zip",
+        "flags": ["-spec", "custom.spec.json"], "inputs": "inputs_mnist28.npz", "n": N, "timesteps": T,
+        "lif_names": names, "lif_shapes": [list(spikes[n].shape[2:]) for n in names],
+        "keep_spikes": KEEP_SPIKES, "classes": 10,
+        "report": {"firing_rates": dict(zip(names, rates))},
+    }
+    write_npz(os.path.join(OUT, "custom.npz"), arrays, meta)
+    with open(os.path.join(OUT, "custom.spec.json"), "w") as f:
+        json.dump(sp, f, indent=1)
+        f.write("\n")
+    print("custom    ckpt %7d B  firing %s" % (os.path.getsize(ckpt), " ".join("%.2f" % r for r in rates)))
+
+
 def full_resnet19(path):
     """A full-width ResNet-19 checkpoint (float32, bare state_dict) for the
     size and conversion-time targets; random weights, a few BN updates."""
@@ -329,13 +466,42 @@ def full_resnet19(path):
     print("wrote %s (%d bytes)" % (path, os.path.getsize(path)))
 
 
+def trained_mnist(path, steps=150):
+    """An MNIST net trained for 150 SGD steps of 64 images (about 90 % test
+    accuracy), for measuring -fp int8's accuracy delta; not in git."""
+    torch.manual_seed(11)
+    net = presets.MnistNet(T=4)
+    d = mnist_dir()
+    tr = read_idx(os.path.join(d, "train-images-idx3-ubyte.gz"))[:, None]
+    lab = read_idx(os.path.join(d, "train-labels-idx1-ubyte.gz")).astype(np.int64)
+    opt = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
+    g = torch.Generator().manual_seed(12)
+    net.train()
+    for step in range(steps):
+        idx = torch.randint(0, len(tr), (64,), generator=g).numpy()
+        loss = F.cross_entropy(net(normalize(to_input(tr[idx]), net)), torch.from_numpy(lab[idx]))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if step % 50 == 0:
+            print("step %d loss %.3f" % (step, loss.item()), flush=True)
+    net.eval()
+    torch.save(net.state_dict(), path)
+    print("wrote %s" % path)
+
+
 def main():
     ap = argparse.ArgumentParser()
+    ap.add_argument("--trained-mnist", metavar="PATH", help="only train an MNIST net briefly and save it to PATH")
     ap.add_argument("--full-resnet19", metavar="PATH", help="only write a full-width ResNet-19 checkpoint to PATH")
     ap.add_argument("--only", help="regenerate one fixture by name")
     args = ap.parse_args()
     if args.full_resnet19:
         full_resnet19(args.full_resnet19)
+        return
+    if args.trained_mnist:
+        torch.set_num_threads(2)
+        trained_mnist(args.trained_mnist)
         return
     torch.set_num_threads(2)
     os.makedirs(OUT, exist_ok=True)
@@ -344,6 +510,8 @@ def main():
     for kind in ("mnist28", "rgb32"):
         kinds[kind] = make_inputs(kind, gen)
         write_npz(os.path.join(OUT, "inputs_%s.npz" % kind), {"inputs": kinds[kind][0]}, None)
+    if not args.only or args.only == "custom":
+        make_custom_fixture(kinds["mnist28"][0])
     for fx in FIXTURES:
         if args.only and fx["name"] != args.only:
             continue

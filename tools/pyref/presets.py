@@ -483,7 +483,7 @@ def mirror_forward(spec_, params, x):
         TB = a.shape[:2]
         if op == "conv":
             p = params[name]
-            acc = F.conv2d(a.double().flatten(0, 1), p["w"], None, L["stride"], L["pad"])
+            acc = F.conv2d(a.double().flatten(0, 1), p["w"], None, L.get("stride", 1), L.get("pad", 0))
             y = _affine(acc.float().reshape(*TB, *acc.shape[1:]), p["scale"], p["bias"], 2)
         elif op == "linear":
             p = params[name]

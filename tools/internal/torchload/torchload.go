@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/big"
 	"os"
 	"sort"
@@ -127,7 +128,7 @@ type storages struct {
 
 func (s *storages) add(st *storage) error {
 	n := st.numel * int64(st.dtype.Size())
-	if n > maxStorageBytes {
+	if n > maxStorageBytes || uint64(n) > uint64(math.MaxInt) {
 		return fmt.Errorf("storage %q holds %d bytes, at most %d", st.key, n, int64(maxStorageBytes))
 	}
 	s.total += n

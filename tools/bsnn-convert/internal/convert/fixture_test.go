@@ -135,7 +135,8 @@ func (z *npz) get(t testing.TB, name string) *npy {
 
 // fixtureMeta is meta.json.
 type fixtureMeta struct {
-	Preset     string   `json:"preset"`
+	Preset     string   `json:"preset"` // "" for a -spec network
+	Spec       string   `json:"spec"`
 	Checkpoint string   `json:"checkpoint"`
 	Save       string   `json:"save"`
 	Width      float64  `json:"width"`
