@@ -37,6 +37,8 @@ def main():
     sd = tensors()
     torch.save(sd, os.path.join(OUT, "zip.pt"))
     torch.save(sd, os.path.join(OUT, "legacy.pt"), _use_new_zipfile_serialization=False)
+    # Pickle protocol 4: frames, memoize, short unicode, stack globals.
+    torch.save(sd, os.path.join(OUT, "proto4.pt"), pickle_protocol=4)
     # A training checkpoint: wrapped, DataParallel prefix, an optimizer state
     # and a plain number beside it.
     wrapped = {

@@ -76,6 +76,7 @@ func TestTorchFiles(t *testing.T) {
 	for _, tc := range []struct{ file, format, under, prefix string }{
 		{"zip.pt", "zip", "", ""},
 		{"legacy.pt", "legacy", "", ""},
+		{"proto4.pt", "zip", "", ""},
 		{"wrapped.pt", "zip", "state_dict", "module."},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
