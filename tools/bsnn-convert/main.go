@@ -247,6 +247,9 @@ func loadData(c *config) (data.Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
+	if c.eval <= 0 {
+		return d, nil
+	}
 	return data.First(d, c.eval), nil
 }
 

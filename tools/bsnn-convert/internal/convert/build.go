@@ -253,10 +253,22 @@ func Build(spec *Spec, sd *torchload.StateDict, opt Options) (*model.Model, *Rep
 			if ls.BNEps != nil {
 				bnEps = *ls.BNEps
 			}
-			n := 0
-			if t := sd.Tensors[ls.BN+".weight"]; t != nil && len(t.Shape) == 1 {
-				n = t.Shape[0]
+			// Its width is the BN's own (a mismatch with the input shows
+			// when the graph is checked).
+			t := sd.Tensors[ls.BN+".weight"]
+			if t == nil || len(t.Shape) != 1 {
+				for _, k := range []string{".weight", ".bias", ".running_mean", ".running_var"} {
+					if sd.Tensors[ls.BN+k] == nil {
+						b.kerr.Missing = append(b.kerr.Missing, ls.BN+k+" (want [C])")
+					}
+				}
+				if t != nil {
+					b.used[ls.BN+".weight"] = true
+					b.kerr.Misshaped = append(b.kerr.Misshaped, fmt.Sprintf("%s.weight is %s, want [C]", ls.BN, shapeStr(t.Shape)))
+				}
+				break
 			}
+			n := t.Shape[0]
 			s, sh := b.foldTerms("", ls.BN, bnEps, n)
 			l.Scale, l.Bias = f32s(s), f32s(sh)
 			row.Kind, row.Bytes = "affine", 8*int64(n)
@@ -313,8 +325,8 @@ func Build(spec *Spec, sd *torchload.StateDict, opt Options) (*model.Model, *Rep
 		return nil, nil, b.ioErr
 	}
 	for _, k := range sd.Keys {
-		if !b.used[k] {
-			b.kerr.Unused = append(b.kerr.Unused, fmt.Sprintf("%s %s", k, shapeStr(sd.Tensors[k].Shape)))
+		if t := sd.Tensors[k]; t != nil && !b.used[k] {
+			b.kerr.Unused = append(b.kerr.Unused, fmt.Sprintf("%s %s", k, shapeStr(t.Shape)))
 		}
 	}
 	if len(b.kerr.Missing)+len(b.kerr.Misshaped) > 0 || (len(b.kerr.Unused) > 0 && !opt.AllowUnused) {

@@ -136,6 +136,22 @@ func TestKeyErrors(t *testing.T) {
 	}
 }
 
+// TestKeyErrorsSpec: a lone batchnorm layer whose tensors are missing.
+func TestKeyErrorsSpec(t *testing.T) {
+	sd := openFixtureSD(t, "custom.pth")
+	delete(sd.Tensors, "bnx.weight")
+	delete(sd.Tensors, "fc2.bias")
+	s, err := ReadSpec(filepath.Join(fixtureDir, "custom.spec.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = Build(s, sd, Options{AllowUnused: true})
+	var ke *KeyError
+	if !errors.As(err, &ke) || !reflect.DeepEqual(ke.Missing, []string{"bnx.weight (want [C])", "fc2.bias (want [10])"}) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
 // TestFolding checks one binary and one FP layer's folded terms against the
 // formulas, in float64 from the checkpoint's tensors.
 func TestFolding(t *testing.T) {
