@@ -54,14 +54,15 @@ func gemmAVX2(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float
 				raceRead(b[p*ldb:], n16)
 			}
 		}
-		i := 0
-		for ; i+4 <= m; i += 4 {
-			for j := 0; j < n16; j += 16 {
+		// Column panels outside, row blocks inside: a 16-column panel of
+		// B (k rows, often far apart in memory) is read from L1 by every
+		// row block once the first has brought it in.
+		m4 := m &^ 3
+		for j := 0; j < n16; j += 16 {
+			for i := 0; i < m4; i += 4 {
 				gemm4x16AVX2(k, &a[i*lda], lda, &b[j], ldb, &c[i*ldc+j], ldc)
 			}
-		}
-		for ; i < m; i++ {
-			for j := 0; j < n16; j += 16 {
+			for i := m4; i < m; i++ {
 				gemm1x16AVX2(k, &a[i*lda], &b[j], ldb, &c[i*ldc+j])
 			}
 		}
