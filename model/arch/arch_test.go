@@ -151,3 +151,30 @@ func TestConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestResNet19Int8Shortcut(t *testing.T) {
+	m, err := ResNet19(ResNet19Config{Widths: [3]int{8, 16, 32}, Blocks: [3]int{1, 1, 1}, Shortcut: model.PrecisionInt8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	Randomize(m, 3)
+	if err := m.Check(); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for i := range m.Layers {
+		l := &m.Layers[i]
+		if l.Precision == model.PrecisionInt8 {
+			n++
+			if l.KH != 1 || len(l.WeightsI8) != l.OutC*l.InC || len(l.Weights) != 0 {
+				t.Errorf("layer %s: int8 shortcut has %d int8 and %d fp32 weights", l.Name, len(l.WeightsI8), len(l.Weights))
+			}
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d int8 layers, want the 2 downsampling shortcuts", n)
+	}
+	if _, err := ResNet19(ResNet19Config{Shortcut: model.PrecisionBinary}); err == nil {
+		t.Error("binary shortcut precision accepted")
+	}
+}

@@ -66,6 +66,10 @@ type ResNet19Config struct {
 	T        int         // time steps [2]
 	Encoding model.Encoding
 	Neuron   Neuron
+	// Shortcut is the precision of the downsampling shortcuts' 1×1 convs
+	// [fp32]. They are most of the non-binary weights, so PrecisionInt8
+	// shrinks the file by about a quarter.
+	Shortcut model.Precision
 }
 
 // ResNet19 builds a ResNet-19-like Bi-Real net:
@@ -99,6 +103,9 @@ func ResNet19(cfg ResNet19Config) (*model.Model, error) {
 	if err := checkPos("block count", cfg.Blocks[0], cfg.Blocks[1], cfg.Blocks[2]); err != nil {
 		return nil, err
 	}
+	if cfg.Shortcut != model.PrecisionFloat32 && cfg.Shortcut != model.PrecisionInt8 {
+		return nil, fmt.Errorf("arch: ResNet19 shortcut precision %v: want fp32 or int8", cfg.Shortcut)
+	}
 	T, err := timesteps(cfg.T)
 	if err != nil {
 		return nil, err
@@ -118,7 +125,7 @@ func ResNet19(cfg ResNet19Config) (*model.Model, error) {
 				if s > 0 && blk == 0 && u == 1 {
 					stride = 2
 				}
-				c = b.biReal(name, u, c, outC, stride)
+				c = b.biReal(name, u, c, outC, stride, cfg.Shortcut)
 			}
 		}
 	}
@@ -129,14 +136,14 @@ func ResNet19(cfg ResNet19Config) (*model.Model, error) {
 
 // biReal appends one Bi-Real unit reading the current spikes (inC channels)
 // and returns its width.
-func (b *builder) biReal(prefix string, u, inC, outC, stride int) int {
+func (b *builder) biReal(prefix string, u, inC, outC, stride int, shortcut model.Precision) int {
 	in := b.cur
 	short := in
 	if stride != 1 || inC != outC {
 		if stride != 1 {
 			b.pool(model.OpAvgPool, fmt.Sprintf("%sdownsample%d.pool", prefix, u), stride, stride)
 		}
-		short = b.conv(fmt.Sprintf("%sdownsample%d.conv", prefix, u), model.PrecisionFloat32, inC, outC, 1, 1, 0)
+		short = b.conv(fmt.Sprintf("%sdownsample%d.conv", prefix, u), shortcut, inC, outC, 1, 1, 0)
 		b.cur = in
 	}
 	b.conv(fmt.Sprintf("%sconv%d", prefix, u), model.PrecisionBinary, inC, outC, 3, stride, 1)

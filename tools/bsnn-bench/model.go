@@ -112,6 +112,7 @@ type modelOpts struct {
 	file     string
 	arch     string
 	widths   string
+	shortcut string
 	T        int
 	seed     uint64
 	exec     string
@@ -128,6 +129,7 @@ func (o *modelOpts) register(fs *flag.FlagSet) {
 	o.common.Register(fs, 0)
 	fs.StringVar(&o.file, "model", "", "the .bsnn model file to measure")
 	fs.StringVar(&o.arch, "arch", "", "measure a random-weight net built in memory instead: resnet19, mnist or vgg")
+	fs.StringVar(&o.shortcut, "shortcut", "fp32", "with -arch resnet19: precision of the downsampling shortcut convs, fp32 or int8")
 	fs.StringVar(&o.widths, "widths", "", "with -arch: comma-separated widths (resnet19, vgg: 3; mnist: 3 conv widths)")
 	fs.IntVar(&o.T, "T", 0, "with -arch: time steps (default: the architecture's, 2 for resnet19/vgg, 4 for mnist)")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the random weights (-arch) and inputs")
@@ -152,6 +154,9 @@ func (o *modelOpts) childArgs() []string {
 		return append(a, "-model", o.file)
 	}
 	a = append(a, "-arch", o.arch, "-T", strconv.Itoa(o.T))
+	if o.shortcut != "" && o.shortcut != "fp32" {
+		a = append(a, "-shortcut", o.shortcut)
+	}
 	if o.widths != "" {
 		a = append(a, "-widths", o.widths)
 	}
@@ -244,6 +249,13 @@ func (o *modelOpts) load() (*model.Model, string, error) {
 	switch o.arch {
 	case "resnet19":
 		c := arch.ResNet19Config{T: o.T}
+		switch o.shortcut {
+		case "fp32", "":
+		case "int8":
+			c.Shortcut = model.PrecisionInt8
+		default:
+			return nil, "", fmt.Errorf("-shortcut %q: want fp32 or int8", o.shortcut)
+		}
 		if w != nil {
 			c.Widths = [3]int{w[0], w[1], w[2]}
 		}
