@@ -43,6 +43,8 @@ type convNode struct {
 	scale, shift []float32 // epilogue without batch statistics
 	useBatch     bool      // this forward normalized with batch statistics
 	keepY        bool      // y holds acc·α for the backward pass
+	keepCols     bool      // cols holds every row's packed im2col rows
+	cols         []uint64
 	y            []float32 // [rows][OutC][P]
 
 	// Backward scratch.
@@ -95,10 +97,10 @@ func newConv(s *LayerSpec, idx int, in model.Shape, cfg *Config) (*convNode, mod
 	group := GroupFP
 	if s.Binary {
 		group = GroupBinary
-		n.rw = bitops.ConvRowWords(s.InC, s.KH, s.KW)
-		if n.linear {
-			n.rw = bitops.Words(s.InC)
-		}
+		// Training packs a patch densely: tap k's channels at bits
+		// k·InC..k·InC+InC−1 (the model format starts every tap at a word;
+		// Export repacks). With 32 channels that halves the words.
+		n.rw = bitops.Words(n.j)
 		n.alpha = make([]float32, s.OutC)
 		n.wbits = make([]uint64, s.OutC*n.rw)
 	}
@@ -142,12 +144,19 @@ func (n *convNode) prepare() {
 			}
 			n.alpha[o] = float32(s / float64(n.j))
 		}
-		if n.linear {
-			for o := 0; o < O; o++ {
-				_ = bitops.PackSigns(n.wbits[o*n.rw:(o+1)*n.rw], n.w.Data[o*n.j:(o+1)*n.j])
+		clear(n.wbits)
+		C := n.s.InC
+		for o := 0; o < O; o++ {
+			row := n.wbits[o*n.rw : (o+1)*n.rw]
+			w := n.w.Data[o*n.j : (o+1)*n.j]
+			for c := 0; c < C; c++ {
+				for k := 0; k < n.k; k++ {
+					if w[c*n.k+k] >= 0 {
+						b := k*C + c
+						row[b>>6] |= 1 << uint(b&63)
+					}
+				}
 			}
-		} else {
-			_ = bitops.PackOIHW(n.wbits, n.w.Data, O, n.s.InC, n.s.KH, n.s.KW)
 		}
 	}
 	for o := 0; o < O; o++ {
@@ -190,6 +199,11 @@ func (n *convNode) forward(p *pass, in []*tensor, out *tensor) error {
 	O := n.s.OutC
 	n.useBatch = n.bn != nil && n.bn.batchStats(p.train)
 	n.keepY = p.train && p.needGrad && n.bn != nil
+	// The im2col rows of a binary conv are kept for its weight gradient.
+	n.keepCols = n.binary && !n.linear && p.train && p.needGrad && !n.w.Frozen
+	if n.keepCols {
+		n.cols = grow(n.cols, rows*n.p*n.rw)
+	}
 	var yd []float32
 	if n.keepY {
 		n.y = grow(n.y, rows*O*n.p)
@@ -274,10 +288,16 @@ func (n *convNode) accBinaryRow(p *pass, x *tensor, r int, sc *convScratch) {
 		packRow(sc.bits, x.row(r), x.shape)
 		bits = sc.bits
 	}
-	sc.cols = grow(sc.cols, n.p*n.rw)
-	im2colBits(sc.cols, bits, n.inS, n.s, n.outS)
+	var cols []uint64
+	if n.keepCols {
+		cols = n.cols[r*n.p*n.rw : (r+1)*n.p*n.rw]
+	} else {
+		sc.cols = grow(sc.cols, n.p*n.rw)
+		cols = sc.cols
+	}
+	im2colBits(cols, bits, n.inS, n.s, n.outS, n.rw)
 	sc.acc = grow(sc.acc, n.p*n.s.OutC)
-	if err := p.k.AndGemm(sc.acc, sc.cols, n.p, n.wbits, n.s.OutC, n.rw); err != nil {
+	if err := p.k.AndGemm(sc.acc, cols, n.p, n.wbits, n.s.OutC, n.rw); err != nil {
 		panic(err) // shapes are fixed at construction
 	}
 }
@@ -342,23 +362,40 @@ func (n *convNode) forwardLinear(p *pass, x *tensor, yd, od []float32, scr []con
 }
 
 // im2colBits gathers the packed patch of every output pixel: row q holds
-// the KH×KW taps of Words(InC) words each, tap (ky,kx) at word
-// (ky·KW+kx)·Words(InC), as bitops.PackOIHW lays out weight rows.
-func im2colBits(dst, src []uint64, in model.Shape, s *LayerSpec, out model.Shape) {
-	pw := bitops.PixelWords(in.C)
-	rw := s.KH * s.KW * pw
+// tap k = ky·KW+kx's InC channel bits at bits k·InC.., as prepare packs the
+// weight rows (rw words per row; out-of-range taps are zero spikes).
+func im2colBits(dst, src []uint64, in model.Shape, s *LayerSpec, out model.Shape, rw int) {
+	C := in.C
+	pw := bitops.PixelWords(C)
 	for oy := 0; oy < out.H; oy++ {
 		for ox := 0; ox < out.W; ox++ {
 			row := dst[(oy*out.W+ox)*rw : (oy*out.W+ox+1)*rw]
+			clear(row)
 			for ky := 0; ky < s.KH; ky++ {
 				iy := oy*s.Stride - s.Pad + ky
+				if iy < 0 || iy >= in.H {
+					continue
+				}
 				for kx := 0; kx < s.KW; kx++ {
 					ix := ox*s.Stride - s.Pad + kx
-					seg := row[(ky*s.KW+kx)*pw : (ky*s.KW+kx+1)*pw]
-					if iy < 0 || iy >= in.H || ix < 0 || ix >= in.W {
-						clear(seg)
-					} else {
-						copy(seg, src[(iy*in.W+ix)*pw:(iy*in.W+ix+1)*pw])
+					if ix < 0 || ix >= in.W {
+						continue
+					}
+					px := src[(iy*in.W+ix)*pw : (iy*in.W+ix+1)*pw]
+					off := (ky*s.KW + kx) * C
+					if off&63 == 0 {
+						copy(row[off>>6:], px)
+						continue
+					}
+					// Pad bits of a pixel's last word are zero, so whole
+					// words can be OR-ed in.
+					for i, v := range px {
+						b := off + 64*i
+						w, sh := b>>6, uint(b&63)
+						row[w] |= v << sh
+						if w+1 < rw {
+							row[w+1] |= v >> (64 - sh)
+						}
 					}
 				}
 			}
@@ -547,17 +584,22 @@ func (n *convNode) weightGradBinary(p *pass, x *tensor, dy []float32) {
 		sc := &scr[wk]
 		part := n.partial(c, nb*O)
 		for r := c * rows / chunks; r < (c+1)*rows/chunks; r++ {
-			bits := n.inputBits(x, r, sc)
 			if n.linear {
-				f32.AddRows(part, O, dy[r*O:(r+1)*O], bits)
+				f32.AddRows(part, O, dy[r*O:(r+1)*O], n.inputBits(x, r, sc))
 				continue
 			}
-			sc.cols = grow(sc.cols, P*n.rw)
-			im2colBits(sc.cols, bits, n.inS, n.s, n.outS)
+			var cols []uint64
+			if n.keepCols {
+				cols = n.cols[r*P*n.rw : (r+1)*P*n.rw]
+			} else {
+				sc.cols = grow(sc.cols, P*n.rw)
+				cols = sc.cols
+				im2colBits(cols, n.inputBits(x, r, sc), n.inS, n.s, n.outS, n.rw)
+			}
 			sc.facc = grow(sc.facc, P*O)
 			transpose(sc.facc, dy[r*O*P:(r+1)*O*P], O, P)
 			for q := 0; q < P; q++ {
-				f32.AddRows(part, O, sc.facc[q*O:(q+1)*O], sc.cols[q*n.rw:(q+1)*n.rw])
+				f32.AddRows(part, O, sc.facc[q*O:(q+1)*O], cols[q*n.rw:(q+1)*n.rw])
 			}
 		}
 	})
@@ -568,11 +610,11 @@ func (n *convNode) weightGradBinary(p *pass, x *tensor, dy []float32) {
 		transpose(n.dwb, dwt[:n.j*O], n.j, O)
 		return
 	}
-	pw := bitops.PixelWords(n.s.InC)
+	C := n.s.InC
 	for o := 0; o < O; o++ {
-		for c := 0; c < n.s.InC; c++ {
+		for c := 0; c < C; c++ {
 			for k := 0; k < n.k; k++ {
-				n.dwb[o*n.j+c*n.k+k] = dwt[(k*pw*64+c)*O+o]
+				n.dwb[o*n.j+c*n.k+k] = dwt[(k*C+c)*O+o]
 			}
 		}
 	}

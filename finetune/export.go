@@ -46,7 +46,19 @@ func (n *Net) Export(prov model.Provenance) (*model.Model, error) {
 			l.InC, l.OutC, l.KH, l.KW, l.Stride, l.Pad = s.InC, s.OutC, s.KH, s.KW, s.Stride, s.Pad
 			if x.binary {
 				l.Precision = model.PrecisionBinary
-				l.Bits = slices.Clone(x.wbits)
+				l.Bits = make([]uint64, l.OutC*l.RowWords())
+				var err error
+				if x.linear {
+					for o := 0; o < l.OutC && err == nil; o++ {
+						rw := l.RowWords()
+						err = bitops.PackSigns(l.Bits[o*rw:(o+1)*rw], x.w.Data[o*x.j:(o+1)*x.j])
+					}
+				} else {
+					err = bitops.PackOIHW(l.Bits, x.w.Data, l.OutC, l.InC, l.KH, l.KW)
+				}
+				if err != nil {
+					return nil, fmt.Errorf("finetune: export: layer %d (%s): %w", i, s.Name, err)
+				}
 			} else {
 				l.Precision = model.PrecisionFloat32
 				l.Weights = slices.Clone(x.w.Data)

@@ -181,21 +181,15 @@ func (n *Net) flips() []float64 {
 }
 
 // signChanges counts the weights whose current sign differs from the packed
-// signs in bits (laid out as the layer packs them).
+// signs in bits (laid out as prepare packs them: bit k·InC+c of row o).
 func (c *convNode) signChanges(bits []uint64) int {
-	O, J := c.s.OutC, c.j
+	O, J, C := c.s.OutC, c.j, c.s.InC
 	changed := 0
 	for o := 0; o < O; o++ {
-		for j := 0; j < J; j++ {
-			var word, bit int
-			if c.linear {
-				word, bit = o*c.rw+j>>6, j&63
-			} else {
-				ch, k := j/c.k, j%c.k
-				word, bit = o*c.rw+k*((c.s.InC+63)/64)+ch>>6, ch&63
-			}
-			was := bits[word]>>uint(bit)&1 == 1
-			if was != (c.w.Data[o*J+j] >= 0) {
+		row := bits[o*c.rw : (o+1)*c.rw]
+		for j, v := range c.w.Data[o*J : (o+1)*J] {
+			b := (j%c.k)*C + j/c.k
+			if (row[b>>6]>>uint(b&63)&1 == 1) != (v >= 0) {
 				changed++
 			}
 		}
