@@ -2,6 +2,7 @@ package finetune
 
 import (
 	"math/rand/v2"
+	goruntime "runtime"
 	"testing"
 )
 
@@ -32,9 +33,14 @@ func benchBatch(B int, seed uint64) ([]float32, []int) {
 // (tools/pyref/bench_train.py times the same network in PyTorch). With one
 // thread, samples/cpu-s (CPU time from getrusage, which counts the GC's
 // goroutines too) is the number to compare when the machine is shared.
-func BenchmarkTrainStep(b *testing.B) {
+func BenchmarkTrainStep(b *testing.B) { benchTrainStep(b, 1) }
+
+// BenchmarkTrainStepThreads is BenchmarkTrainStep on every core.
+func BenchmarkTrainStepThreads(b *testing.B) { benchTrainStep(b, goruntime.NumCPU()) }
+
+func benchTrainStep(b *testing.B, threads int) {
 	cfg := DefaultConfig(PresetMNIST)
-	cfg.Threads = 1
+	cfg.Threads = threads
 	n, err := NewNet(cfg)
 	if err != nil {
 		b.Fatal(err)
