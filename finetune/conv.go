@@ -48,7 +48,6 @@ type convNode struct {
 	y            []float32 // [rows][OutC][P]
 
 	// Backward scratch.
-	dy    []float32
 	wt    []float32   // effective weights transposed, [J][OutC]
 	wtk   []float32   // effective weights per tap, [KH·KW][InC][OutC]
 	dwb   []float32   // dL/dW_b, [OutC][J]
@@ -470,8 +469,8 @@ func (n *convNode) backward(p *pass, in []*tensor, out *tensor, dout []float32, 
 		rep = x.T
 	}
 	// dy: gradient w.r.t. y = acc·α (binary) or acc (float).
-	n.dy = grow(n.dy, rows*O*P)
-	dy := n.dy
+	dy := p.buf.get(rows*O*P, false)
+	defer p.buf.put(dy)
 	switch {
 	case n.useBatch:
 		n.bn.backwardBatch(p.w, n.y, dout, dy, rows, P, rep)

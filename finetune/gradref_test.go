@@ -93,7 +93,7 @@ func runGradCase(t *testing.T, n *Net, c *gradCase) float64 {
 	k := n.cfg.Classes
 	n.dlogits = grow(n.dlogits, B*k)
 	loss, _ := crossEntropy(n.logits(), k, c.Labels, n.dlogits)
-	n.backward(B)
+	n.backward(B, false)
 	n.commitStats()
 	return loss
 }

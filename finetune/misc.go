@@ -71,7 +71,6 @@ type affineNode struct {
 	shape    model.Shape
 	bn       *batchNorm
 	useBatch bool
-	keep     []float32 // the input, for the backward pass
 }
 
 func (l *affineNode) params() []*Param { return []*Param{l.bn.gamma, l.bn.beta} }
@@ -104,8 +103,8 @@ func (l *affineNode) forward(p *pass, in []*tensor, out *tensor) error {
 func (l *affineNode) backward(p *pass, in []*tensor, out *tensor, dout []float32, din [][]float32) {
 	x := in[0]
 	rows, hw := x.rows(), l.shape.H*l.shape.W
-	dy := grow(l.keep, rows*l.shape.Size())
-	l.keep = dy
+	dy := p.buf.get(rows*l.shape.Size(), false)
+	defer p.buf.put(dy)
 	if l.useBatch {
 		rep := 1
 		if x.rep {

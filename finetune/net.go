@@ -28,6 +28,7 @@ type pass struct {
 	T, B     int
 	w        workers
 	k        *bitops.Kernels
+	buf      *bufPool // backward scratch
 }
 
 // Net is a trainable binary spiking network: a graph of layers that mirrors
@@ -56,6 +57,7 @@ type Net struct {
 
 	lifs, bins, gates []int // node indices, for the statistics
 	dlogits           []float32
+	pool              bufPool
 }
 
 // NewNet builds a preset network (cfg.Preset) with freshly initialized
@@ -441,21 +443,30 @@ func (n *Net) firstNonFinite() int {
 	return -1
 }
 
-// backward propagates dL/dlogits (in n.dlogits) through the graph.
-func (n *Net) backward(B int) {
-	p := &pass{train: true, needGrad: true, T: n.cfg.Input.Timesteps, B: B, w: n.w, k: n.cfg.Kernels}
+// backward propagates dL/dlogits (in n.dlogits) through the graph. Output
+// gradients live in pooled buffers from the first consumer that writes one
+// to the end of its node's backward, so only a few are alive at a time;
+// with keep set they all stay (to locate a non-finite value).
+func (n *Net) backward(B int, keep bool) {
+	p := &pass{train: true, needGrad: true, T: n.cfg.Input.Timesteps, B: B, w: n.w, k: n.cfg.Kernels, buf: &n.pool}
 	for _, q := range n.params {
 		clear(q.Grad)
 	}
-	for i := range n.layers {
-		if n.up[i] {
-			o := &n.outs[i]
-			n.grads[i] = grow(n.grads[i], o.rows()*o.size())
-			clear(n.grads[i])
+	for i, g := range n.grads {
+		if g != nil {
+			n.pool.put(g)
+			n.grads[i] = nil
 		}
 	}
+	grad := func(i int) []float32 {
+		if n.grads[i] == nil {
+			o := &n.outs[i]
+			n.grads[i] = n.pool.get(o.rows()*o.size(), true)
+		}
+		return n.grads[i]
+	}
 	last := len(n.layers) - 1
-	copy(n.grads[last], n.dlogits)
+	copy(grad(last), n.dlogits)
 	din := make([][]float32, 2)
 	for i := last; i >= 0; i-- {
 		if !n.up[i] {
@@ -465,12 +476,45 @@ func (n *Net) backward(B int) {
 		for k, src := range n.specs[i].Inputs {
 			din[k] = nil
 			if src >= 0 && n.up[src] {
-				din[k] = n.grads[src]
+				din[k] = grad(src)
 			}
 		}
-		n.layers[i].backward(p, n.ins[i], &n.outs[i], n.grads[i], din)
+		n.layers[i].backward(p, n.ins[i], &n.outs[i], grad(i), din)
+		if !keep {
+			n.pool.put(n.grads[i])
+			n.grads[i] = nil
+		}
 	}
 }
+
+// bufPool recycles float buffers between steps: steady-state training
+// allocates nothing.
+type bufPool struct{ free [][]float32 }
+
+// get returns a buffer of n floats, zeroed if zero is set.
+func (b *bufPool) get(n int, zero bool) []float32 {
+	best := -1
+	for i, f := range b.free {
+		if cap(f) >= n && (best < 0 || cap(f) < cap(b.free[best])) {
+			best = i
+		}
+	}
+	var f []float32
+	if best < 0 {
+		f = make([]float32, n)
+	} else {
+		f = b.free[best][:n]
+		b.free[best] = b.free[len(b.free)-1]
+		b.free = b.free[:len(b.free)-1]
+		if zero {
+			clear(f)
+		}
+	}
+	return f
+}
+
+// put returns a buffer to the pool.
+func (b *bufPool) put(f []float32) { b.free = append(b.free, f[:cap(f)]) }
 
 // batchNorms returns every BatchNorm with its layer index.
 func (n *Net) batchNorms() (idx []int, bns []*batchNorm) {

@@ -90,9 +90,10 @@ func (n *Net) TrainStep(x []float32, labels []int) (StepStats, error) {
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {
 		return fail(n.nonFinite("loss"))
 	}
-	n.backward(B)
+	n.backward(B, false)
 	for _, p := range n.params {
 		if !p.Frozen && !finite32(p.Grad) {
+			n.backward(B, true) // again, keeping every gradient, to find the layer
 			return fail(n.nonFinite("the gradient of " + p.Name))
 		}
 	}
@@ -125,7 +126,7 @@ func (n *Net) nonFinite(what string) error {
 	if e.Layer < 0 {
 		e.Where = "output gradient"
 		for i := len(n.grads) - 1; i >= 0; i-- {
-			if n.up[i] && !finite32(n.grads[i]) {
+			if n.up[i] && n.grads[i] != nil && !finite32(n.grads[i]) {
 				e.Layer = i
 				break
 			}
