@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/bsnn/bsnn/finetune/data"
 	"github.com/bsnn/bsnn/model"
@@ -107,26 +108,19 @@ func loadData(o *options, T int, shape model.Shape) (*dataSets, error) {
 	}
 	var err error
 	switch kind {
-	case "mnist", "dvs-mnist":
-		var tr, te *data.Images
-		if tr, err = data.LoadMNIST("", data.Train); err != nil {
-			return nil, err
-		}
-		if te, err = data.LoadMNIST("", data.Test); err != nil {
-			return nil, err
-		}
-		ds.train, ds.test = tr, te
+	case "mnist", "dvs-mnist", "fashion":
+		name := "mnist"
 		ds.mean, ds.std = mnistMean, mnistStd
-	case "fashion":
-		var tr, te *data.Images
-		if tr, err = data.LoadFashionMNIST("", data.Train); err != nil {
+		if kind == "fashion" {
+			name = "fashion"
+			ds.mean, ds.std = fashionMean, fashionStd
+		}
+		if ds.train, err = loadIDXSet(name, data.Train); err != nil {
 			return nil, err
 		}
-		if te, err = data.LoadFashionMNIST("", data.Test); err != nil {
+		if ds.test, err = loadIDXSet(name, data.Test); err != nil {
 			return nil, err
 		}
-		ds.train, ds.test = tr, te
-		ds.mean, ds.std = fashionMean, fashionStd
 	case "folder":
 		if o.Shape != "" {
 			shape, _ = parseShape(o.Shape)
@@ -192,6 +186,46 @@ func loadData(o *options, T int, shape model.Shape) (*dataSets, error) {
 		return nil, fmt.Errorf("-data %s: %d training and %d test samples; both must be non-empty", o.Data, ds.train.Len(), ds.test.Len())
 	}
 	return ds, nil
+}
+
+// idxCache keeps the built-in data sets loaded across the runs of one
+// process (the study runs many; tests too). Off by default: a single run
+// frees the full set once its subset is copied out.
+var idxCache struct {
+	sync.Mutex
+	on   bool
+	sets map[string]*data.Images
+}
+
+// cacheData turns the cache on.
+func cacheData() {
+	idxCache.Lock()
+	idxCache.on = true
+	idxCache.Unlock()
+}
+
+func loadIDXSet(name string, split data.Split) (*data.Images, error) {
+	idxCache.Lock()
+	defer idxCache.Unlock()
+	key := name + "/" + split.String()
+	if d, ok := idxCache.sets[key]; ok {
+		return d, nil
+	}
+	load := data.LoadMNIST
+	if name == "fashion" {
+		load = data.LoadFashionMNIST
+	}
+	d, err := load("", split)
+	if err != nil {
+		return nil, err
+	}
+	if idxCache.on {
+		if idxCache.sets == nil {
+			idxCache.sets = map[string]*data.Images{}
+		}
+		idxCache.sets[key] = d
+	}
+	return d, nil
 }
 
 func isDir(p string) bool {

@@ -213,6 +213,7 @@ func study(e *env, args []string) error {
 	if err := os.MkdirAll(c.dir, 0o755); err != nil {
 		return err
 	}
+	cacheData()
 	factor := "1"
 	var fp *factorProbe
 	if slices.ContainsFunc(c.variants, func(v variant) bool { return v.LowLR }) {
@@ -233,7 +234,9 @@ func study(e *env, args []string) error {
 			if err != nil {
 				return err
 			}
-			if res == nil || !res.Finished {
+			if res != nil && res.Finished {
+				fmt.Fprintf(e.stderr, "study: [%d/%d] %s seed %d: finished earlier (%s)\n", done+1, total, v.Name, seed, dir)
+			} else {
 				if c.summaryOnly {
 					fmt.Fprintf(e.stderr, "study: %s seed %d has not finished; left out\n", v.Name, seed)
 					continue
