@@ -50,6 +50,8 @@ type convNode struct {
 	// Backward scratch.
 	wt    []float32   // effective weights transposed, [J][OutC]
 	wtk   []float32   // effective weights per tap, [KH·KW][InC][OutC]
+	dwt   []float32   // dW_b by bit, [bit][OutC]
+	wu    []float32   // Winograd-transformed weights, [16][OutC][InC]
 	dwb   []float32   // dL/dW_b, [OutC][J]
 	parts [][]float32 // per-chunk partial dW_b
 	scr   []convScratch
@@ -62,6 +64,10 @@ type convScratch struct {
 	acc   []int32   // AND-popcount results, P × OutC
 	fcols []float32 // float im2col
 	facc  []float32
+	dyt   []float32 // padded [pixel][channel] output gradient of one row
+	wv    []float32 // Winograd block buffers
+	wm    []float32
+	wout  []float32
 }
 
 // dwChunks is the number of partial sums dW is reduced from: a constant, so
@@ -490,11 +496,76 @@ func (n *convNode) backward(p *pass, in []*tensor, out *tensor, dout []float32, 
 			}
 		}
 	}
+	if n.binary && !n.linear {
+		n.backwardBinaryConv(p, x, dy, din[0])
+		return
+	}
 	if !n.w.Frozen {
 		n.weightGrad(p, x, dy)
 	}
 	if din[0] != nil {
 		n.inputGrad(p, x, dy, din[0])
+	}
+}
+
+// backwardBinaryConv computes the weight gradient (through the
+// binarization) and, if din is not nil, the input gradient of a binary
+// conv in one pass over the rows: each row's output gradient is transposed
+// once to [pixel][channel] and serves both the spike-driven dW_b
+// (f32.AddRows) and, for 3×3/1/1 convs, the Winograd input gradient.
+func (n *convNode) backwardBinaryConv(p *pass, x *tensor, dy, din []float32) {
+	rows, O, P := x.rows(), n.s.OutC, n.p
+	trainW := !n.w.Frozen
+	wino := din != nil && n.winogradOK()
+	if wino {
+		n.effectiveWeights()
+		n.winogradFilter()
+	} else if din != nil {
+		n.inputGrad(p, x, dy, din)
+	}
+	if !trainW && !wino {
+		return
+	}
+	g := n.winoGeom()
+	nb := n.rw * 64
+	chunks := min(dwChunks, rows)
+	if len(n.parts) < chunks {
+		n.parts = make([][]float32, chunks)
+	}
+	scr := n.scratch(p)
+	isz := n.inS.Size()
+	Wo := n.outS.W
+	p.w.each(chunks, func(wk, c int) {
+		sc := &scr[wk]
+		var part []float32
+		if trainW {
+			part = n.partial(c, nb*O)
+		}
+		sc.dyt = grow(sc.dyt, g.hp*g.wp*O)
+		clear(sc.dyt)
+		for r := c * rows / chunks; r < (c+1)*rows/chunks; r++ {
+			padTranspose(sc.dyt, dy[r*O*P:(r+1)*O*P], O, n.outS.H, Wo, g.wp)
+			if trainW {
+				var cols []uint64
+				if n.keepCols {
+					cols = n.cols[r*P*n.rw : (r+1)*P*n.rw]
+				} else {
+					sc.cols = grow(sc.cols, P*n.rw)
+					cols = sc.cols
+					im2colBits(cols, n.inputBits(x, r, sc), n.inS, n.s, n.outS, n.rw)
+				}
+				for q := 0; q < P; q++ {
+					d := sc.dyt[((q/Wo+1)*g.wp+q%Wo+1)*O:]
+					f32.AddRows(part, O, d[:O], cols[q*n.rw:(q+1)*n.rw])
+				}
+			}
+			if wino {
+				n.winogradRow(din[r*isz:(r+1)*isz], sc.dyt, g, sc)
+			}
+		}
+	})
+	if trainW {
+		n.binaryWeightGrad(chunks)
 	}
 }
 
@@ -504,18 +575,21 @@ func (n *convNode) weightGrad(p *pass, x *tensor, dy []float32) {
 	switch {
 	case n.binary:
 		n.weightGradBinary(p, x, dy)
+		return
 	case n.linear:
 		n.weightGradLinear(p, x, dy)
 	default:
 		n.weightGradFloat(p, x, dy)
 	}
-	g := n.w.Grad
-	if !n.binary {
-		for i, v := range n.dwb {
-			g[i] += v
-		}
-		return
+	for i, v := range n.dwb {
+		n.w.Grad[i] += v
 	}
+}
+
+// binarizeGrad adds the gradient of the latent weights, through the
+// binarization, from dW_b in n.dwb.
+func (n *convNode) binarizeGrad() {
+	g := n.w.Grad
 	// binarize: w_b = α_o·sign(w), α_o = mean|w|.
 	// dw = α_o·dW_b·[|w| ≤ 1] + (Σ_j dW_b·sign(w))·sgn(w)/J, sgn(0) = 0.
 	O, J := n.s.OutC, n.j
@@ -567,12 +641,12 @@ func (n *convNode) partial(c, size int) []float32 {
 	return part
 }
 
-// weightGradBinary accumulates dW_b for spike input: for every input spike,
-// the dy of the output pixels it feeds is added to the weight rows of its
-// channel and tap (f32.AddRows), in a [bit][OutC] layout indexed like the
-// packed im2col rows, then transposed into n.dwb.
+// weightGradBinary accumulates dW_b of a binary linear layer: every input
+// spike adds the output gradient of its row to the weight column of its
+// feature (f32.AddRows, a [feature][OutC] layout), then transposed into
+// n.dwb. (Binary convs do this in backwardBinaryConv.)
 func (n *convNode) weightGradBinary(p *pass, x *tensor, dy []float32) {
-	rows, O, P := x.rows(), n.s.OutC, n.p
+	rows, O := x.rows(), n.s.OutC
 	nb := n.rw * 64
 	chunks := min(dwChunks, rows)
 	if len(n.parts) < chunks {
@@ -583,40 +657,33 @@ func (n *convNode) weightGradBinary(p *pass, x *tensor, dy []float32) {
 		sc := &scr[wk]
 		part := n.partial(c, nb*O)
 		for r := c * rows / chunks; r < (c+1)*rows/chunks; r++ {
-			if n.linear {
-				f32.AddRows(part, O, dy[r*O:(r+1)*O], n.inputBits(x, r, sc))
-				continue
-			}
-			var cols []uint64
-			if n.keepCols {
-				cols = n.cols[r*P*n.rw : (r+1)*P*n.rw]
-			} else {
-				sc.cols = grow(sc.cols, P*n.rw)
-				cols = sc.cols
-				im2colBits(cols, n.inputBits(x, r, sc), n.inS, n.s, n.outS, n.rw)
-			}
-			sc.facc = grow(sc.facc, P*O)
-			transpose(sc.facc, dy[r*O*P:(r+1)*O*P], O, P)
-			for q := 0; q < P; q++ {
-				f32.AddRows(part, O, sc.facc[q*O:(q+1)*O], cols[q*n.rw:(q+1)*n.rw])
-			}
+			f32.AddRows(part, O, dy[r*O:(r+1)*O], n.inputBits(x, r, sc))
 		}
 	})
-	dwt := grow(scr[0].fcols, nb*O)
-	scr[0].fcols = dwt
+	n.binaryWeightGrad(chunks)
+}
+
+// binaryWeightGrad reduces the chunk partials ([bit][OutC]) into n.dwb
+// ([OutC][InC·KH·KW]) and adds the weight gradient to w.Grad.
+func (n *convNode) binaryWeightGrad(chunks int) {
+	O := n.s.OutC
+	nb := n.rw * 64
+	dwt := grow(n.dwt, nb*O)
+	n.dwt = dwt
 	n.reduceParts(dwt, chunks, nb*O)
 	if n.linear {
 		transpose(n.dwb, dwt[:n.j*O], n.j, O)
-		return
-	}
-	C := n.s.InC
-	for o := 0; o < O; o++ {
-		for c := 0; c < C; c++ {
-			for k := 0; k < n.k; k++ {
-				n.dwb[o*n.j+c*n.k+k] = dwt[(k*C+c)*O+o]
+	} else {
+		C := n.s.InC
+		for o := 0; o < O; o++ {
+			for c := 0; c < C; c++ {
+				for k := 0; k < n.k; k++ {
+					n.dwb[o*n.j+c*n.k+k] = dwt[(k*C+c)*O+o]
+				}
 			}
 		}
 	}
+	n.binarizeGrad()
 }
 
 // inputBits returns the packed spikes of input row r: the tensor's own

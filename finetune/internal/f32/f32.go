@@ -178,3 +178,88 @@ func lifBackwardGeneric(u, s, g, dx, dh []float32, vth, gm, g2, lam float32, har
 		dh[i] = float32(lam * du)
 	}
 }
+
+// WinogradIn writes the Winograd F(2×2,3×3) input transform Bᵀ d B of a
+// 4×4 patch for n channels at once: d[u][w][i] = src[u·lds + w·n + i] (a
+// patch of a [pixel][channel] map with row stride lds), result ξ = 4a+b
+// to dst[ξ·ldd + i].
+//
+//	e[0] = d[0] − d[2], e[1] = d[1] + d[2], e[2] = d[2] − d[1], e[3] = d[1] − d[3]   (rows)
+//	v[a][0] = e[a][0] − e[a][2], v[a][1] = e[a][1] + e[a][2], v[a][2] = e[a][2] − e[a][1], v[a][3] = e[a][1] − e[a][3]
+func WinogradIn(dst []float32, ldd int, src []float32, lds, n int) {
+	if n == 0 {
+		return
+	}
+	if len(dst) < 15*ldd+n || ldd < n || len(src) < 3*lds+4*n || lds < 4*n {
+		panic("f32: WinogradIn: operand too short")
+	}
+	winogradIn(dst, ldd, src, lds, n)
+}
+
+var winogradIn = winogradInGeneric
+
+func winogradInGeneric(dst []float32, ldd int, src []float32, lds, n int) {
+	for i := 0; i < n; i++ {
+		var d [4][4]float32
+		for u := 0; u < 4; u++ {
+			for w := 0; w < 4; w++ {
+				d[u][w] = src[u*lds+w*n+i]
+			}
+		}
+		for a := 0; a < 4; a++ {
+			var e [4]float32
+			for w := 0; w < 4; w++ {
+				switch a {
+				case 0:
+					e[w] = d[0][w] - d[2][w]
+				case 1:
+					e[w] = d[1][w] + d[2][w]
+				case 2:
+					e[w] = d[2][w] - d[1][w]
+				case 3:
+					e[w] = d[1][w] - d[3][w]
+				}
+			}
+			dst[(4*a+0)*ldd+i] = e[0] - e[2]
+			dst[(4*a+1)*ldd+i] = e[1] + e[2]
+			dst[(4*a+2)*ldd+i] = e[2] - e[1]
+			dst[(4*a+3)*ldd+i] = e[1] - e[3]
+		}
+	}
+}
+
+// WinogradOut writes the output transform Aᵀ q A of 16 transformed values
+// q[ξ][i] = src[ξ·lds + i] for n channels: the 2×2 tile y[a][b][i] to
+// dst[a·ldd + b·n + i] (a [pixel][channel] map with row stride ldd).
+//
+//	s[0][b] = q[0][b] + q[1][b] + q[2][b], s[1][b] = q[1][b] − q[2][b] − q[3][b]
+//	y[a][0] = s[a][0] + s[a][1] + s[a][2], y[a][1] = s[a][1] − s[a][2] − s[a][3]
+func WinogradOut(dst []float32, ldd int, src []float32, lds, n int) {
+	if n == 0 {
+		return
+	}
+	if len(dst) < ldd+2*n || ldd < 2*n || len(src) < 15*lds+n || lds < n {
+		panic("f32: WinogradOut: operand too short")
+	}
+	winogradOut(dst, ldd, src, lds, n)
+}
+
+var winogradOut = winogradOutGeneric
+
+func winogradOutGeneric(dst []float32, ldd int, src []float32, lds, n int) {
+	for i := 0; i < n; i++ {
+		var q [4][4]float32
+		for xi := 0; xi < 16; xi++ {
+			q[xi/4][xi%4] = src[xi*lds+i]
+		}
+		var s [2][4]float32
+		for b := 0; b < 4; b++ {
+			s[0][b] = q[0][b] + q[1][b] + q[2][b]
+			s[1][b] = q[1][b] - q[2][b] - q[3][b]
+		}
+		for a := 0; a < 2; a++ {
+			dst[a*ldd+i] = s[a][0] + s[a][1] + s[a][2]
+			dst[a*ldd+n+i] = s[a][1] - s[a][2] - s[a][3]
+		}
+	}
+}

@@ -134,3 +134,24 @@ func TestLIFBackwardMatchesGeneric(t *testing.T) {
 		}
 	}
 }
+
+func TestWinogradKernelsMatchGeneric(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, n := range []int{3, 8, 16, 40} {
+		lds, ldd := 5*n+3, 2*n+1
+		src := randSlice(r, 4*lds)
+		want, got := make([]float32, 16*ldd), make([]float32, 16*ldd)
+		winogradInGeneric(want, ldd, src, lds, n)
+		WinogradIn(got, ldd, src, lds, n)
+		if !slices.Equal(got, want) {
+			t.Fatalf("n=%d: WinogradIn differs from the generic loop", n)
+		}
+		q := randSlice(r, 16*ldd)
+		want, got = make([]float32, 2*lds), make([]float32, 2*lds)
+		winogradOutGeneric(want, lds, q, ldd, n)
+		WinogradOut(got, lds, q, ldd, n)
+		if !slices.Equal(got, want) {
+			t.Fatalf("n=%d: WinogradOut differs from the generic loop", n)
+		}
+	}
+}

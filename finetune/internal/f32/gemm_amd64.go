@@ -29,11 +29,22 @@ func addRowsAVX2(dst *float32, ldd int, src *float32, n int, bits *uint64, words
 //go:noescape
 func lifBackwardAVX2(n int, u, s, gs, dx, dh *float32, vth, gm, g2, lam float32, flags int)
 
+// Equivalent to winogradInGeneric and winogradOutGeneric for n a positive
+// multiple of 8.
+//
+//go:noescape
+func winogradInAVX2(dst *float32, ldd int, src *float32, lds int, n int)
+
+//go:noescape
+func winogradOutAVX2(dst *float32, ldd int, src *float32, lds int, n int)
+
 func init() {
 	if cpuid.CPU.Supports(cpuid.AVX, cpuid.AVX2) {
 		gemm = gemmAVX2
 		addRows = addRowsAVX2Tail
 		lifBackward = lifBackwardAVX2Tail
+		winogradIn = winogradInAVX2Tail
+		winogradOut = winogradOutAVX2Tail
 		Accelerated = "avx2"
 	}
 }
@@ -114,4 +125,37 @@ func lifBackwardAVX2Tail(u, s, g, dx, dh []float32, vth, gm, g2, lam float32, ha
 	if n8 < n {
 		lifBackwardGeneric(u[n8:], s[n8:], g[n8:], dx[n8:], dh[n8:], vth, gm, g2, lam, hard, detach)
 	}
+}
+
+func winogradInAVX2Tail(dst []float32, ldd int, src []float32, lds, n int) {
+	n8 := n &^ 7
+	if n8 == n {
+		if raceEnabled {
+			for xi := 0; xi < 16; xi++ {
+				raceWrite(dst[xi*ldd:], n)
+			}
+			for u := 0; u < 4; u++ {
+				raceRead(src[u*lds:], 4*n)
+			}
+		}
+		winogradInAVX2(&dst[0], ldd, &src[0], lds, n)
+		return
+	}
+	winogradInGeneric(dst, ldd, src, lds, n)
+}
+
+func winogradOutAVX2Tail(dst []float32, ldd int, src []float32, lds, n int) {
+	n8 := n &^ 7
+	if n8 == n {
+		if raceEnabled {
+			for xi := 0; xi < 16; xi++ {
+				raceRead(src[xi*lds:], n)
+			}
+			raceWrite(dst, 2*n)
+			raceWrite(dst[ldd:], 2*n)
+		}
+		winogradOutAVX2(&dst[0], ldd, &src[0], lds, n)
+		return
+	}
+	winogradOutGeneric(dst, ldd, src, lds, n)
 }

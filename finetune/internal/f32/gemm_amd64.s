@@ -271,3 +271,165 @@ surr:
 	JLT  lloop
 	VZEROUPPER
 	RET
+
+// func winogradInAVX2(dst *float32, ldd int, src *float32, lds int, n int)
+//
+// winogradInGeneric for n a positive multiple of 8.
+TEXT ·winogradInAVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ ldd+8(FP), R8
+	MOVQ src+16(FP), SI
+	MOVQ lds+24(FP), R9
+	MOVQ n+32(FP), CX
+	SHLQ $2, R8 // bytes
+	SHLQ $2, R9
+	MOVQ CX, R10
+	SHLQ $2, R10 // pixel stride in bytes
+	XORQ BX, BX  // channel offset in bytes
+	SHLQ $2, CX  // n in bytes
+	LEAQ (R8)(R8*2), R11  // 3·ldd
+	LEAQ (R10)(R10*2), R12 // 3·pixel
+
+winloop:
+	LEAQ (SI)(BX*1), AX // row 0
+	LEAQ (AX)(R9*1), DX // row 1
+	// d1 row → Y4..Y7, d2 row → Y8..Y11
+	VMOVUPS (DX), Y4
+	VMOVUPS (DX)(R10*1), Y5
+	VMOVUPS (DX)(R10*2), Y6
+	VMOVUPS (DX)(R12*1), Y7
+	ADDQ R9, DX
+	VMOVUPS (DX), Y8
+	VMOVUPS (DX)(R10*1), Y9
+	VMOVUPS (DX)(R10*2), Y10
+	VMOVUPS (DX)(R12*1), Y11
+	LEAQ (DI)(BX*1), R13 // dst + channel
+
+	// a = 0: e = d0 − d2
+	VMOVUPS (AX), Y0
+	VMOVUPS (AX)(R10*1), Y1
+	VMOVUPS (AX)(R10*2), Y2
+	VMOVUPS (AX)(R12*1), Y3
+	VSUBPS Y8, Y0, Y0
+	VSUBPS Y9, Y1, Y1
+	VSUBPS Y10, Y2, Y2
+	VSUBPS Y11, Y3, Y3
+	CALL winoRow<>(SB)
+
+	// a = 1: e = d1 + d2
+	VADDPS Y8, Y4, Y0
+	VADDPS Y9, Y5, Y1
+	VADDPS Y10, Y6, Y2
+	VADDPS Y11, Y7, Y3
+	CALL winoRow<>(SB)
+
+	// a = 2: e = d2 − d1
+	VSUBPS Y4, Y8, Y0
+	VSUBPS Y5, Y9, Y1
+	VSUBPS Y6, Y10, Y2
+	VSUBPS Y7, Y11, Y3
+	CALL winoRow<>(SB)
+
+	// a = 3: e = d1 − d3
+	LEAQ (AX)(R9*2), DX
+	ADDQ R9, DX // row 3
+	VMOVUPS (DX), Y0
+	VMOVUPS (DX)(R10*1), Y1
+	VMOVUPS (DX)(R10*2), Y2
+	VMOVUPS (DX)(R12*1), Y3
+	VSUBPS Y0, Y4, Y0
+	VSUBPS Y1, Y5, Y1
+	VSUBPS Y2, Y6, Y2
+	VSUBPS Y3, Y7, Y3
+	CALL winoRow<>(SB)
+
+	ADDQ $32, BX
+	CMPQ BX, CX
+	JLT  winloop
+	VZEROUPPER
+	RET
+
+// winoRow stores the column transform of e = Y0..Y3 to R13, R13+ldd,
+// R13+2·ldd, R13+3·ldd (R11 = 3·ldd) and advances R13 by 4·ldd.
+TEXT winoRow<>(SB), NOSPLIT|NOFRAME, $0-0
+	VSUBPS  Y2, Y0, Y12 // e0 − e2
+	VADDPS  Y2, Y1, Y13 // e1 + e2
+	VSUBPS  Y1, Y2, Y14 // e2 − e1
+	VSUBPS  Y3, Y1, Y15 // e1 − e3
+	VMOVUPS Y12, (R13)
+	VMOVUPS Y13, (R13)(R8*1)
+	VMOVUPS Y14, (R13)(R8*2)
+	VMOVUPS Y15, (R13)(R11*1)
+	LEAQ    (R13)(R8*4), R13
+	RET
+
+// func winogradOutAVX2(dst *float32, ldd int, src *float32, lds int, n int)
+//
+// winogradOutGeneric for n a positive multiple of 8.
+TEXT ·winogradOutAVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ ldd+8(FP), R8
+	MOVQ src+16(FP), SI
+	MOVQ lds+24(FP), R9
+	MOVQ n+32(FP), CX
+	SHLQ $2, R8
+	SHLQ $2, R9
+	SHLQ $2, CX // n in bytes (= the pixel stride of dst)
+	LEAQ (R9)(R9*2), R11 // 3·lds
+	XORQ BX, BX
+
+woutloop:
+	LEAQ (SI)(BX*1), AX
+	// s0[b] = q0b + q1b + q2b → Y0..Y3; s1[b] = q1b − q2b − q3b → Y4..Y7
+	// q row a, column b at AX + (4a+b)·lds
+	VMOVUPS (AX), Y8          // q00
+	VMOVUPS (AX)(R9*1), Y9    // q01
+	VMOVUPS (AX)(R9*2), Y10   // q02
+	VMOVUPS (AX)(R11*1), Y11  // q03
+	LEAQ (AX)(R9*4), DX       // row 1
+	VADDPS (DX), Y8, Y0
+	VADDPS (DX)(R9*1), Y9, Y1
+	VADDPS (DX)(R9*2), Y10, Y2
+	VADDPS (DX)(R11*1), Y11, Y3
+	VMOVUPS (DX), Y4
+	VMOVUPS (DX)(R9*1), Y5
+	VMOVUPS (DX)(R9*2), Y6
+	VMOVUPS (DX)(R11*1), Y7
+	LEAQ (DX)(R9*4), DX       // row 2
+	VMOVUPS (DX), Y8
+	VMOVUPS (DX)(R9*1), Y9
+	VMOVUPS (DX)(R9*2), Y10
+	VMOVUPS (DX)(R11*1), Y11
+	VADDPS Y8, Y0, Y0
+	VADDPS Y9, Y1, Y1
+	VADDPS Y10, Y2, Y2
+	VADDPS Y11, Y3, Y3
+	VSUBPS Y8, Y4, Y4
+	VSUBPS Y9, Y5, Y5
+	VSUBPS Y10, Y6, Y6
+	VSUBPS Y11, Y7, Y7
+	LEAQ (DX)(R9*4), DX       // row 3
+	VSUBPS (DX), Y4, Y4
+	VSUBPS (DX)(R9*1), Y5, Y5
+	VSUBPS (DX)(R9*2), Y6, Y6
+	VSUBPS (DX)(R11*1), Y7, Y7
+	LEAQ (DI)(BX*1), R13
+	// y[a][0] = s0 + s1 + s2; y[a][1] = s1 − s2 − s3
+	VADDPS Y1, Y0, Y12
+	VADDPS Y2, Y12, Y12
+	VSUBPS Y2, Y1, Y13
+	VSUBPS Y3, Y13, Y13
+	VMOVUPS Y12, (R13)
+	VMOVUPS Y13, (R13)(CX*1)
+	VADDPS Y5, Y4, Y12
+	VADDPS Y6, Y12, Y12
+	VSUBPS Y6, Y5, Y13
+	VSUBPS Y7, Y13, Y13
+	ADDQ R8, R13
+	VMOVUPS Y12, (R13)
+	VMOVUPS Y13, (R13)(CX*1)
+	ADDQ $32, BX
+	CMPQ BX, CX
+	JLT  woutloop
+	VZEROUPPER
+	RET
