@@ -221,3 +221,26 @@ func TestFromModelArchNets(t *testing.T) {
 		})
 	}
 }
+
+// TestEvaluateIsPerSample: evaluation mode treats samples independently,
+// however a batch is split (Evaluate itself works in chunks of evalChunk).
+func TestEvaluateIsPerSample(t *testing.T) {
+	n := trained(t, smallConfigs()["mnist"], 1)
+	const B = evalChunk + 6
+	x := randomInput(n, B, 4)
+	all, err := n.Evaluate(x, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	il, k := n.InputLen(), n.Config().Classes
+	for _, cut := range []int{1, 30, B - 1} {
+		a, _ := n.Evaluate(x[:cut*il], nil)
+		b, _ := n.Evaluate(x[cut*il:], nil)
+		if !slices.Equal(append(a.Logits, b.Logits...), all.Logits) {
+			t.Fatalf("logits depend on the batch split at %d", cut)
+		}
+	}
+	if len(all.Logits) != B*k || len(all.Pred) != B {
+		t.Fatalf("%d logits and %d predictions for %d samples", len(all.Logits), len(all.Pred), B)
+	}
+}

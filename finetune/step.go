@@ -248,9 +248,14 @@ type EvalStats struct {
 	Pred   []int
 }
 
+// evalChunk bounds the samples one evaluation forward holds, so Evaluate's
+// memory does not grow with the batch it is given.
+const evalChunk = 64
+
 // Evaluate runs the network in evaluation mode (BatchNorm with running
-// statistics, folded exactly as Export writes it) on a batch. labels may be
-// nil (no loss or accuracy); otherwise it must have one label per sample.
+// statistics, folded exactly as Export writes it) on a batch of any size
+// (processed evalChunk samples at a time). labels may be nil (no loss or
+// accuracy); otherwise it must have one label per sample.
 func (n *Net) Evaluate(x []float32, labels []int) (EvalStats, error) {
 	il := n.InputLen()
 	if len(x) == 0 || len(x)%il != 0 {
@@ -266,14 +271,20 @@ func (n *Net) Evaluate(x []float32, labels []int) (EvalStats, error) {
 		}
 	}
 	n.setProgress()
-	if err := n.forward(x, B, false); err != nil {
-		return EvalStats{}, err
-	}
 	k := n.cfg.Classes
-	z := n.logits()
-	st := EvalStats{Samples: B, Firing: n.firing(), Logits: append([]float32(nil), z[:B*k]...), Pred: make([]int, B)}
+	st := EvalStats{Samples: B, Logits: make([]float32, 0, B*k), Pred: make([]int, B), Firing: make([]float64, len(n.lifs))}
+	for b0 := 0; b0 < B; b0 += evalChunk {
+		nb := min(evalChunk, B-b0)
+		if err := n.forward(x[b0*il:(b0+nb)*il], nb, false); err != nil {
+			return EvalStats{}, err
+		}
+		st.Logits = append(st.Logits, n.logits()[:nb*k]...)
+		for i, f := range n.firing() {
+			st.Firing[i] += f * float64(nb) / float64(B)
+		}
+	}
 	for b := range st.Pred {
-		row := z[b*k : (b+1)*k]
+		row := st.Logits[b*k : (b+1)*k]
 		for j, v := range row {
 			if v > row[st.Pred[b]] {
 				st.Pred[b] = j
@@ -281,7 +292,7 @@ func (n *Net) Evaluate(x []float32, labels []int) (EvalStats, error) {
 		}
 	}
 	if labels != nil {
-		st.Loss, st.Correct = crossEntropy(z, k, labels, nil)
+		st.Loss, st.Correct = crossEntropy(st.Logits, k, labels, nil)
 	}
 	return st, nil
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/bsnn/bsnn/finetune/data"
 	"github.com/bsnn/bsnn/model"
 )
 
@@ -197,5 +198,47 @@ func TestMNISTSubset(t *testing.T) {
 	}
 	if acc < 0.8 {
 		t.Fatalf("test accuracy %.3f after one epoch on 1,600 images, want ≥ 0.8", acc)
+	}
+}
+
+// TestBatcherSource trains on a data.Batcher through BatcherSource: the
+// batcher's sample layout is the one TrainStep takes.
+func TestBatcherSource(t *testing.T) {
+	sq := squares(64, 12, 3)
+	pix := make([]uint8, len(sq.x))
+	for i, v := range sq.x {
+		pix[i] = uint8(v * 255)
+	}
+	lab := make([]uint8, len(sq.y))
+	for i, v := range sq.y {
+		lab[i] = uint8(v)
+	}
+	ds, err := data.NewImages(model.Shape{C: 1, H: 12, W: 12}, []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}, pix, lab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := data.NewBatcher(ds, data.BatchOptions{Size: 16, Shuffle: true, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := NewNet(squaresConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := BatcherSource(b)
+	x, y, err := src.Batch(0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(x) != 16*n.InputLen() || len(y) != 16 {
+		t.Fatalf("batch of %d values and %d labels, want %d and 16", len(x), len(y), 16*n.InputLen())
+	}
+	var st EpochStats
+	tr := &Trainer{Net: n, Train: src, Test: src, Epochs: 1, OnEpoch: func(e EpochStats) error { st = e; return nil }}
+	if err := tr.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if st.Steps != 4 || st.Samples != 64 || !st.HasTest {
+		t.Fatalf("epoch statistics %+v", st)
 	}
 }
