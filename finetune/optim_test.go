@@ -212,3 +212,38 @@ func TestFlipStatistics(t *testing.T) {
 		}
 	}
 }
+
+// TestAlphaModes: a fixed α never moves, a scheduled α follows its linear
+// ramp over Optim.TotalSteps, a learned α trains.
+func TestAlphaModes(t *testing.T) {
+	for _, mode := range []AlphaMode{AlphaLearn, AlphaFixed, AlphaSchedule} {
+		cfg := smallConfigs()["mnist"]
+		cfg.AGMM.Alpha, cfg.AGMM.AlphaInit, cfg.AGMM.AlphaEnd = mode, 0.5, 1.5
+		cfg.Optim.TotalSteps = 4
+		n, err := NewNet(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for s := 0; s < 3; s++ {
+			if _, err := n.TrainStep(randomInput(n, 4, uint64(s)), randomLabels(n, 4, uint64(s))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		a := n.Alphas()[0]
+		switch mode {
+		case AlphaFixed:
+			if !slices.Equal(a, []float32{0.5, 0.5, 0.5, 0.5}) {
+				t.Errorf("fixed α moved: %v", a)
+			}
+		case AlphaSchedule:
+			// The third step ran at progress 2/4: α = 0.5 + 1·0.5.
+			if !slices.Equal(a, []float32{1, 1, 1, 1}) {
+				t.Errorf("scheduled α after 3 steps = %v, want 1 everywhere", a)
+			}
+		case AlphaLearn:
+			if slices.Equal(a, []float32{0.5, 0.5, 0.5, 0.5}) {
+				t.Errorf("learned α did not move")
+			}
+		}
+	}
+}

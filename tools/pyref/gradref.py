@@ -200,12 +200,13 @@ def lif(name, reset):
     return {"op": LIF, "name": name, "lambda": 0.5, "vth": 1.0, "reset": reset}
 
 
-def tiny(reset, agmm, pool=AVGPOOL, stat=0):
+def tiny(reset, agmm, pool=AVGPOOL, stat=0, window=(2, 2, 0)):
     """FP conv → BN → LIF → binary conv → BN → [AGMM] → LIF → pool → FC."""
+    k, st, pd = window
     specs = [conv("conv1", 2, 4), lif("lif1", reset), conv("conv2", 4, 8, binary=True)]
     if agmm:
         specs.append({"op": AGMM, "name": "agmm2", "stat": stat})
-    specs += [lif("lif2", reset), {"op": pool, "name": "pool2", "kernel": 2, "stride": 2},
+    specs += [lif("lif2", reset), {"op": pool, "name": "pool2", "kernel": k, "stride": st, "pad": pd},
               {"op": FLATTEN, "name": "flatten"},
               {"op": LINEAR, "name": "fc", "in_c": 8 * 4 * 4, "out_c": 5, "kh": 1, "kw": 1, "stride": 1, "bias": True},
               {"op": READOUT, "name": "readout"}]
@@ -267,6 +268,8 @@ def cases():
     out.append(("tiny-soft-agmm-none", tiny(1, True, stat=2), config(T)))
     out.append(("tiny-hard-maxpool-sigmoid-detach-reset", tiny(0, True, pool=MAXPOOL), config(T, surrogate=1, gamma=4.0, detach_reset=True)))
     out.append(("tiny-events", tiny(1, True), config(T, encoding=2)))
+    out.append(("tiny-avgpool-3x3-s2-p1", tiny(0, True, window=(3, 2, 1)), config(T)))
+    out.append(("tiny-maxpool-3x3-s2-p1", tiny(0, True, pool=MAXPOOL, window=(3, 2, 1)), config(T)))
     out.append(("binary-linear", binary_linear(0), config(T)))
     out.append(("bireal", bireal(0), config(T)))
     return out
