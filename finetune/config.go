@@ -191,11 +191,15 @@ const (
 )
 
 // DefaultConfig returns the defaults of a preset: MNIST-shaped input
-// (1×28×28, T = 4, direct encoding, MNIST mean/std) for PresetMNIST, 3×32×32
-// (CIFAR mean/std) for the others; 10 classes; LIF λ 0.5, V_th 1, hard
-// reset, triangle surrogate γ 1; AGMM on (spatial statistic, learnable α
-// from 1); BN momentum 0.1, eps 1e-5; SGD lr 0.1, momentum 0.9, weight decay
-// 5e-4 (coupled), cosine schedule.
+// (1×28×28, T = 4, direct encoding, MNIST mean/std) for PresetMNIST (and
+// PresetModel, whose input FromModel replaces), 3×32×32 with CIFAR mean/std
+// and T = 2 for PresetVGGSmall and PresetResNet19; 10 classes; LIF λ 0.5,
+// V_th 1, hard reset, triangle surrogate γ 1; AGMM on (spatial statistic,
+// learnable α from 1); BN momentum 0.1, eps 1e-5; SGD lr 0.1, momentum 0.9,
+// weight decay 5e-4 (coupled), cosine schedule over the run (the Trainer
+// sets TotalSteps). PresetModel (fine-tuning) freezes the BN statistics and
+// uses lr 0.01 without weight decay. Threads is 1: set it to the number of
+// cores to use.
 func DefaultConfig(preset string) Config {
 	c := Config{
 		Preset:  preset,
@@ -282,6 +286,14 @@ func (c *Config) check() error {
 	}
 	if in.Encoding > model.EncodingEvents {
 		return fmt.Errorf("finetune: config: unknown input encoding %d", in.Encoding)
+	}
+	if len(in.Mean) != 0 && len(in.Mean) != in.Shape.C || len(in.Std) != 0 && len(in.Std) != in.Shape.C {
+		return fmt.Errorf("finetune: config: input mean/std hold %d/%d values for %d channels", len(in.Mean), len(in.Std), in.Shape.C)
+	}
+	for c, v := range in.Std {
+		if !(v > 0) || badFloat(v) {
+			return fmt.Errorf("finetune: config: input std of channel %d is %v, want a positive finite value", c, v)
+		}
 	}
 	if c.Classes < 1 {
 		return fmt.Errorf("finetune: config: %d classes, want at least 1", c.Classes)
