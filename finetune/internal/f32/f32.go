@@ -35,14 +35,66 @@ func checkGemm(m, n, k, la, lda, lb, ldb, lc, ldc int) {
 	}
 }
 
-// gemmGeneric is the reference for every Gemm kernel: i, p, j order, so each
-// C element accumulates its products in p order.
+// gemmGeneric is the reference for every Gemm kernel: each C[i][j] starts
+// from its value and adds float32(A[i][p]·B[p][j]) for p = 0..k-1 in order.
+// It works on 4×4 blocks of C held in locals (registers on arm64), which
+// changes nothing in any element's sequence of operations.
 func gemmGeneric(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
-	for i := 0; i < m; i++ {
-		crow := c[i*ldc : i*ldc+n]
+	m4, n4 := m&^3, n&^3
+	for i := 0; i < m4; i += 4 {
+		a0, a1, a2, a3 := a[i*lda:i*lda+k], a[(i+1)*lda:(i+1)*lda+k], a[(i+2)*lda:(i+2)*lda+k], a[(i+3)*lda:(i+3)*lda+k]
+		for j := 0; j < n4; j += 4 {
+			c0, c1, c2, c3 := c[i*ldc+j:i*ldc+j+4], c[(i+1)*ldc+j:(i+1)*ldc+j+4], c[(i+2)*ldc+j:(i+2)*ldc+j+4], c[(i+3)*ldc+j:(i+3)*ldc+j+4]
+			s00, s01, s02, s03 := c0[0], c0[1], c0[2], c0[3]
+			s10, s11, s12, s13 := c1[0], c1[1], c1[2], c1[3]
+			s20, s21, s22, s23 := c2[0], c2[1], c2[2], c2[3]
+			s30, s31, s32, s33 := c3[0], c3[1], c3[2], c3[3]
+			for p := 0; p < k; p++ {
+				bp := b[p*ldb+j : p*ldb+j+4]
+				b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
+				x := a0[p]
+				s00 += float32(x * b0)
+				s01 += float32(x * b1)
+				s02 += float32(x * b2)
+				s03 += float32(x * b3)
+				x = a1[p]
+				s10 += float32(x * b0)
+				s11 += float32(x * b1)
+				s12 += float32(x * b2)
+				s13 += float32(x * b3)
+				x = a2[p]
+				s20 += float32(x * b0)
+				s21 += float32(x * b1)
+				s22 += float32(x * b2)
+				s23 += float32(x * b3)
+				x = a3[p]
+				s30 += float32(x * b0)
+				s31 += float32(x * b1)
+				s32 += float32(x * b2)
+				s33 += float32(x * b3)
+			}
+			c0[0], c0[1], c0[2], c0[3] = s00, s01, s02, s03
+			c1[0], c1[1], c1[2], c1[3] = s10, s11, s12, s13
+			c2[0], c2[1], c2[2], c2[3] = s20, s21, s22, s23
+			c3[0], c3[1], c3[2], c3[3] = s30, s31, s32, s33
+		}
+	}
+	// The edges: rows past the last block of 4, and columns past it.
+	gemmRows(m4, m, 0, n, k, a, lda, b, ldb, c, ldc)
+	gemmRows(0, m4, n4, n, k, a, lda, b, ldb, c, ldc)
+}
+
+// gemmRows is gemmGeneric's arithmetic on rows [i0,i1) and columns
+// [j0,j1), element by element.
+func gemmRows(i0, i1, j0, j1, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	if j0 >= j1 {
+		return
+	}
+	for i := i0; i < i1; i++ {
+		crow := c[i*ldc+j0 : i*ldc+j1]
 		arow := a[i*lda : i*lda+k]
 		for p, av := range arow {
-			brow := b[p*ldb : p*ldb+n]
+			brow := b[p*ldb+j0 : p*ldb+j1]
 			for j, bv := range brow {
 				crow[j] += float32(av * bv)
 			}
