@@ -118,7 +118,14 @@ func checkAgainstRuntime(t *testing.T, m *model.Model, x []float32, want []float
 // TestExportMatchesRuntime: the exported model, run by the reference
 // executor and by the runtime, gives Evaluate's logits bit for bit.
 func TestExportMatchesRuntime(t *testing.T) {
-	for name, cfg := range smallConfigs() {
+	cfgs := smallConfigs()
+	// Channel counts that are not a multiple of 64 pack patches across
+	// word boundaries.
+	wide := cfgs["mnist"]
+	wide.Widths = []int{70, 72, 8}
+	wide.Input.Shape = model.Shape{C: 1, H: 6, W: 6}
+	cfgs["mnist-70-channels"] = wide
+	for name, cfg := range cfgs {
 		t.Run(name, func(t *testing.T) {
 			n := trained(t, cfg, 2)
 			m, err := n.Export(model.Provenance{Dataset: "random", Accuracy: -1})
