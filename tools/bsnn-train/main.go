@@ -59,6 +59,9 @@ type env struct {
 	// onStep, if set, runs after every training step (tests cancel the
 	// context from it, as Ctrl-C would).
 	onStep func(epoch, batch int)
+	// noPlots skips the PNG charts (tests that do not look at them: the
+	// charts are the slowest part of a tiny run under the race detector).
+	noPlots bool
 }
 
 // run dispatches the subcommands.

@@ -65,7 +65,7 @@ func needMNIST(t *testing.T) {
 
 func mustTrain(t *testing.T, a ...string) *result {
 	t.Helper()
-	o, res, err := call(t, nil, a...)
+	o, res, err := call(t, &env{ctx: context.Background(), noPlots: true}, a...)
 	if err != nil {
 		t.Fatalf("bsnn-train %s: %v\nstderr:\n%s", strings.Join(a, " "), err, o.stderr.String())
 	}
@@ -102,7 +102,10 @@ func TestTrainOutputs(t *testing.T) {
 	needMNIST(t)
 	dir := t.TempDir()
 	runDir, path := filepath.Join(dir, "run"), filepath.Join(dir, "m.bsnn")
-	res := mustTrain(t, args("-run-dir", runDir, "-out", path, "-report", filepath.Join(dir, "r.json"))...)
+	o, res, err := call(t, nil, args("-run-dir", runDir, "-out", path, "-report", filepath.Join(dir, "r.json"))...)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, o.stderr.String())
+	}
 	if !res.Finished || len(res.Epochs) != 2 || math.IsNaN(float64(res.TestAcc)) {
 		t.Fatalf("result %+v", res)
 	}
@@ -219,7 +222,7 @@ func TestResume(t *testing.T) {
 	run2, out2 := filepath.Join(dir, "int"), filepath.Join(dir, "int.bsnn")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	e := &env{ctx: ctx, onStep: func(epoch, batch int) {
+	e := &env{ctx: ctx, noPlots: true, onStep: func(epoch, batch int) {
 		if epoch == 1 && batch == 1 {
 			cancel()
 		}
@@ -431,7 +434,7 @@ func TestStudy(t *testing.T) {
 	dir := t.TempDir()
 	a := []string{"study", "-dir", dir, "-data", "mnist", "-variants", "sgd,sgd-lowlr", "-seeds", "1", "-epochs", "1",
 		"-train-n", "64", "-test-n", "32", "-batch", "32", "-widths", "2,4,4", "-T", "2", "-probe", "2", "-progress", "none", "-threads", "2"}
-	o, _, err := call(t, nil, a...)
+	o, _, err := call(t, &env{ctx: context.Background(), noPlots: true}, a...)
 	if err != nil {
 		t.Fatalf("study: %v\n%s", err, o.stderr.String())
 	}
@@ -465,8 +468,8 @@ func TestStudy(t *testing.T) {
 
 func TestScenario(t *testing.T) {
 	needMNIST(t)
-	if testing.Short() {
-		t.Skip("starts a child process")
+	if testing.Short() || raceEnabled {
+		t.Skip("starts a child process (slow with -short's qemu or -race)")
 	}
 	dir := t.TempDir()
 	base := filepath.Join(dir, "base.bsnn")

@@ -22,8 +22,8 @@ import (
 // checkpoint and said so.
 func TestSIGINT(t *testing.T) {
 	needMNIST(t)
-	if testing.Short() {
-		t.Skip("starts a child process")
+	if testing.Short() || raceEnabled {
+		t.Skip("starts a child process (slow with -short's qemu or -race)")
 	}
 	exe, err := os.Executable()
 	if err != nil {

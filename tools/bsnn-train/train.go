@@ -234,6 +234,9 @@ func train(e *env, args []string) (*result, error) {
 			if err := writeMetrics(s.runDir, rows, ln); err != nil {
 				return err
 			}
+			if e.noPlots {
+				return nil
+			}
 			return writePlots(s.runDir, rows, ln)
 		}}
 	runErr := tr.Run(e.ctx)
