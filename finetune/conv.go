@@ -20,9 +20,12 @@ import (
 // float32(acc·Scale[o]) + Bias[o] with the folded Scale and Bias Export
 // writes, so evaluation here and in the runtime agree bit for bit.
 //
-// Backward: dW_b = Σ dy ⊗ in and dIn = W_b^T dy in float32, then the
-// binarization's gradient (bsnnref.binarize): through the straight-through
-// estimator masked at |w| > 1 and through α_o.
+// Backward, in float32: dW_b = Σ dy ⊗ in (for spike input, adding dy only
+// where a spike is 1: f32.AddRows over the packed im2col rows kept from the
+// forward pass) and dIn = W_b^T ⋆ dy (Winograd F(2×2,3×3) for 3×3 stride-1
+// convs, shifted GEMMs for other stride-1 convs, im2col GEMMs otherwise),
+// then the binarization's gradient (bsnnref.binarize): through the
+// straight-through estimator masked at |w| > 1 and through α_o.
 type convNode struct {
 	s         *LayerSpec
 	inS, outS model.Shape

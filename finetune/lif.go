@@ -23,7 +23,7 @@ type lifNode struct {
 	gamma       float32
 
 	u      []float32   // membrane potentials of the last training forward
-	scr    [][]float32 // per-goroutine u and s of one channel plane
+	scr    [][]float32 // per-goroutine zero plane and membrane scratch
 	counts []int64     // spikes per work unit
 	spikes int64       // spikes in the last forward
 }
@@ -69,22 +69,25 @@ func (l *lifNode) forward(p *pass, in []*tensor, out *tensor) error {
 			}
 		}
 		var count int64
+		// Step t reads step t−1's membranes and spikes where step t−1
+		// wrote them (the kept potentials and the output), so nothing is
+		// copied; zero stands for the state before step 0.
 		st := l.state(wk, hw)
-		u, s := st[:hw], st[hw:]
+		zero, scratch := st[:hw], st[hw:]
+		clear(zero)
 		for c := cw * 64; c < min(C, cw*64+64); c++ {
-			clear(u)
-			clear(s)
+			uPrev, sPrev := zero, zero
 			bit := uint64(1) << uint(c&63)
 			for t := 0; t < T; t++ {
 				r := t*B + b
 				xs := x.data[x.phys(r)*size+c*hw : x.phys(r)*size+(c+1)*hw]
-				os := out.data[r*size+c*hw : r*size+(c+1)*hw]
-				rb := out.rowBits(r)
-				count += lifStep(xs, u, s, rb, pw, cw, bit, lam, vth, hard)
-				copy(os, s)
+				uOut := scratch
 				if keep {
-					copy(l.u[r*size+c*hw:r*size+(c+1)*hw], u)
+					uOut = l.u[r*size+c*hw : r*size+(c+1)*hw]
 				}
+				sOut := out.data[r*size+c*hw : r*size+(c+1)*hw]
+				count += lifStep(xs, uPrev, sPrev, uOut, sOut, out.rowBits(r), pw, cw, bit, lam, vth, hard)
+				uPrev, sPrev = uOut, sOut
 			}
 		}
 		l.counts[k] = count
@@ -96,37 +99,36 @@ func (l *lifNode) forward(p *pass, in []*tensor, out *tensor) error {
 	return nil
 }
 
-// lifStep advances one plane of neurons by one step: u and s hold the
-// previous step's membrane and spikes on entry and this step's on return;
-// spikes are OR-ed into the packed row rb (bit `bit` of word cw of each
-// pixel, pw words per pixel). It returns the number of spikes.
-func lifStep(xs, u, s []float32, rb []uint64, pw, cw int, bit uint64, lam, vth float32, hard bool) int64 {
-	u = u[:len(xs)]
-	s = s[:len(xs)]
+// lifStep advances one plane of neurons by one step from the membranes u
+// and spikes s of the previous step, writing this step's to uo and so (uo
+// may be u); spikes are OR-ed into the packed row rb (bit `bit` of word cw
+// of each pixel, pw words per pixel). It returns the number of spikes.
+func lifStep(xs, u, s, uo, so []float32, rb []uint64, pw, cw int, bit uint64, lam, vth float32, hard bool) int64 {
+	u, s, uo, so = u[:len(xs)], s[:len(xs)], uo[:len(xs)], so[:len(xs)]
 	var count uint64
 	if hard {
 		for q, xv := range xs {
 			// u·(1−s) is u or ±0: the reference's 0 up to the sign of
 			// zero, which no comparison or sum can see.
 			v := float32(lam*(u[q]*(1-s[q]))) + xv
-			u[q] = v
+			uo[q] = v
 			var m uint64
 			if v >= vth {
 				m = 1
 			}
-			s[q] = float32(m)
+			so[q] = float32(m)
 			rb[q*pw+cw] |= bit & -m
 			count += m
 		}
 	} else {
 		for q, xv := range xs {
 			v := float32(lam*(u[q]-vth*s[q])) + xv
-			u[q] = v
+			uo[q] = v
 			var m uint64
 			if v >= vth {
 				m = 1
 			}
-			s[q] = float32(m)
+			so[q] = float32(m)
 			rb[q*pw+cw] |= bit & -m
 			count += m
 		}
@@ -134,8 +136,7 @@ func lifStep(xs, u, s []float32, rb []uint64, pw, cw int, bit uint64, lam, vth f
 	return int64(count)
 }
 
-// state returns goroutine wk's scratch for the membrane and spike state of
-// one plane of hw neurons.
+// state returns goroutine wk's scratch: two planes of hw neurons.
 func (l *lifNode) state(wk, hw int) []float32 {
 	l.scr[wk] = grow(l.scr[wk], 2*hw)
 	return l.scr[wk]
