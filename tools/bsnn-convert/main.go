@@ -72,7 +72,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.mean, "mean", "", "per-channel input mean, comma-separated (default: the preset's or the spec's)")
 	fs.StringVar(&c.std, "std", "", "per-channel input std, comma-separated")
 	fs.StringVar(&c.encoding, "encoding", "", "input encoding: direct, rate or events (default direct)")
-	fs.IntVar(&c.T, "T", 0, "time steps (default: the spec's, else 4)")
+	fs.IntVar(&c.T, "T", 0, "time steps (default: the spec's, else the length of the checkpoint's AGMM α, else 4)")
 	fs.Float64Var(&c.lambda, "lambda", convert.DefaultLambda, "LIF leak λ")
 	fs.Float64Var(&c.vth, "vth", convert.DefaultVth, "LIF threshold V_th")
 	fs.StringVar(&c.reset, "reset", "hard", "LIF reset: hard or soft")

@@ -211,7 +211,15 @@ func Build(spec *Spec, sd *torchload.StateDict, opt Options) (*model.Model, *Rep
 	}
 	T := spec.Timesteps
 	if T == 0 {
+		// Not given: the AGMM α tensors hold one value per step, so they
+		// know T; without them the default applies.
 		T = DefaultTimesteps
+		for _, ls := range spec.Layers {
+			if t := sd.Tensors[ls.Alpha]; ls.Op == "agmm" && t != nil && len(t.Shape) == 1 && t.Shape[0] >= 1 && t.Shape[0] <= model.MaxTimesteps {
+				T = t.Shape[0]
+				break
+			}
+		}
 	}
 	eps := spec.BNEps
 	if eps == 0 {

@@ -302,3 +302,20 @@ func TestPresetShapes(t *testing.T) {
 		}
 	}
 }
+
+// TestInferT: without -T or a spec value, T is the AGMM α length.
+func TestInferT(t *testing.T) {
+	sd := openFixtureSD(t, "custom.pth")
+	s, err := ReadSpec(filepath.Join(fixtureDir, "custom.spec.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Timesteps = 0
+	m, _, err := Build(s, sd, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Input.Timesteps != 3 {
+		t.Fatalf("T = %d, want 3 from agmm2.alpha", m.Input.Timesteps)
+	}
+}

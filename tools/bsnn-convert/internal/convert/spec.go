@@ -85,7 +85,7 @@ const SpecHelp = `JSON spec format (-spec file.json; testdata/mnist.spec.json is
   {
     "name": "mynet",
     "input": {"shape": [C, H, W], "mean": [...], "std": [...], "encoding": "direct"},
-    "timesteps": 4,                        T (flag -T overrides; default 4)
+    "timesteps": 4,                        T (flag -T overrides; default: AGMM α's length, else 4)
     "lif": {"lambda": 0.5, "vth": 1.0, "reset": "hard"},   defaults for every lif layer
     "agmm": {"stat": "spatial"},           spatial | channel-spatial | none
     "bn_eps": 1e-5,
