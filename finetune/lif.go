@@ -86,7 +86,11 @@ func (l *lifNode) forward(p *pass, in []*tensor, out *tensor) error {
 					uOut = l.u[r*size+c*hw : r*size+(c+1)*hw]
 				}
 				sOut := out.data[r*size+c*hw : r*size+(c+1)*hw]
-				count += lifStep(xs, uPrev, sPrev, uOut, sOut, out.rowBits(r), pw, cw, bit, lam, vth, hard)
+				if pw == 1 {
+					count += int64(f32.LIFStep(xs, uPrev, sPrev, uOut, sOut, out.rowBits(r), bit, lam, vth, hard))
+				} else {
+					count += lifStep(xs, uPrev, sPrev, uOut, sOut, out.rowBits(r), pw, cw, bit, lam, vth, hard)
+				}
 				uPrev, sPrev = uOut, sOut
 			}
 		}
@@ -99,7 +103,8 @@ func (l *lifNode) forward(p *pass, in []*tensor, out *tensor) error {
 	return nil
 }
 
-// lifStep advances one plane of neurons by one step from the membranes u
+// lifStep is f32.LIFStep for layers of more than 64 channels: it advances
+// one plane of neurons by one step from the membranes u
 // and spikes s of the previous step, writing this step's to uo and so (uo
 // may be u); spikes are OR-ed into the packed row rb (bit `bit` of word cw
 // of each pixel, pw words per pixel). It returns the number of spikes.
@@ -122,7 +127,7 @@ func lifStep(xs, u, s, uo, so []float32, rb []uint64, pw, cw int, bit uint64, la
 		}
 	} else {
 		for q, xv := range xs {
-			v := float32(lam*(u[q]-vth*s[q])) + xv
+			v := float32(lam*(u[q]-float32(vth*s[q]))) + xv
 			uo[q] = v
 			var m uint64
 			if v >= vth {

@@ -315,3 +315,45 @@ func winogradOutGeneric(dst []float32, ldd int, src []float32, lds, n int) {
 		}
 	}
 }
+
+// LIFStep advances n = len(x) LIF neurons by one step: from the previous
+// membranes u and spikes s, with h = u·(1−s) (hard reset) or u − vth·s
+// (soft), it writes uo = float32(lam·h) + x and so = 1 where uo ≥ vth else 0
+// (uo may alias u, so may alias s), ORs bit into rb[i] for every spike
+// (one packed word per neuron: a layer of at most 64 channels) and returns
+// the number of spikes.
+func LIFStep(x, u, s, uo, so []float32, rb []uint64, bit uint64, lam, vth float32, hard bool) int {
+	n := len(x)
+	if len(u) < n || len(s) < n || len(uo) < n || len(so) < n || len(rb) < n {
+		panic("f32: LIFStep: slices shorter than x")
+	}
+	if n == 0 {
+		return 0
+	}
+	return lifStep(x, u[:n], s[:n], uo[:n], so[:n], rb[:n], bit, lam, vth, hard)
+}
+
+var lifStep = lifStepGeneric
+
+func lifStepGeneric(x, u, s, uo, so []float32, rb []uint64, bit uint64, lam, vth float32, hard bool) int {
+	u, s, uo, so, rb = u[:len(x)], s[:len(x)], uo[:len(x)], so[:len(x)], rb[:len(x)]
+	count := 0
+	for i, xv := range x {
+		var h float32
+		if hard {
+			h = u[i] * (1 - s[i])
+		} else {
+			h = u[i] - float32(vth*s[i])
+		}
+		v := float32(lam*h) + xv
+		uo[i] = v
+		var m uint64
+		if v >= vth {
+			m = 1
+		}
+		so[i] = float32(m)
+		rb[i] |= bit & -m
+		count += int(m)
+	}
+	return count
+}

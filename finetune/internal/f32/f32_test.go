@@ -155,3 +155,35 @@ func TestWinogradKernelsMatchGeneric(t *testing.T) {
 		}
 	}
 }
+
+func TestLIFStepMatchesGeneric(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, n := range []int{1, 7, 8, 9, 64, 100} {
+		for _, hard := range []bool{true, false} {
+			x, u := randSlice(r, n), randSlice(r, n)
+			s := make([]float32, n)
+			for i := range s {
+				s[i] = float32(r.IntN(2))
+			}
+			rb0 := make([]uint64, n)
+			for i := range rb0 {
+				rb0[i] = r.Uint64() &^ (1 << 5)
+			}
+			uw, sw, rbw := make([]float32, n), make([]float32, n), slices.Clone(rb0)
+			cw := lifStepGeneric(x, u, s, uw, sw, rbw, 1<<5, 0.5, 0.3, hard)
+			ug, sg, rbg := make([]float32, n), make([]float32, n), slices.Clone(rb0)
+			cg := LIFStep(x, u, s, ug, sg, rbg, 1<<5, 0.5, 0.3, hard)
+			if cg != cw || !slices.Equal(ug, uw) || !slices.Equal(sg, sw) || !slices.Equal(rbg, rbw) {
+				t.Fatalf("n=%d hard=%v: LIFStep differs from the generic loop", n, hard)
+			}
+			if n > 8 && (cw == 0 || cw == n) {
+				t.Fatalf("n=%d: %d spikes, the test data should give some", n, cw)
+			}
+			// In place: uo = u, so = s.
+			ui, si, rbi := slices.Clone(u), slices.Clone(s), slices.Clone(rb0)
+			if c := LIFStep(x, ui, si, ui, si, rbi, 1<<5, 0.5, 0.3, hard); c != cw || !slices.Equal(ui, uw) || !slices.Equal(si, sw) {
+				t.Fatalf("n=%d hard=%v: in-place LIFStep differs", n, hard)
+			}
+		}
+	}
+}

@@ -38,13 +38,19 @@ func winogradInAVX2(dst *float32, ldd int, src *float32, lds int, n int)
 //go:noescape
 func winogradOutAVX2(dst *float32, ldd int, src *float32, lds int, n int)
 
+// Equivalent to lifStepGeneric for n a positive multiple of 8.
+//
+//go:noescape
+func lifStepAVX2(n int, x, u, s, uo, so *float32, rb *uint64, bit uint64, lam, vth float32, hard int) int
+
 func init() {
-	if cpuid.CPU.Supports(cpuid.AVX, cpuid.AVX2) {
+	if cpuid.CPU.Supports(cpuid.AVX, cpuid.AVX2, cpuid.POPCNT) {
 		gemm = gemmAVX2
 		addRows = addRowsAVX2Tail
 		lifBackward = lifBackwardAVX2Tail
 		winogradIn = winogradInAVX2Tail
 		winogradOut = winogradOutAVX2Tail
+		lifStep = lifStepAVX2Tail
 		Accelerated = "avx2"
 	}
 }
@@ -158,4 +164,29 @@ func winogradOutAVX2Tail(dst []float32, ldd int, src []float32, lds, n int) {
 		return
 	}
 	winogradOutGeneric(dst, ldd, src, lds, n)
+}
+
+func lifStepAVX2Tail(x, u, s, uo, so []float32, rb []uint64, bit uint64, lam, vth float32, hard bool) int {
+	n := len(x)
+	n8 := n &^ 7
+	count := 0
+	if n8 > 0 {
+		h := 0
+		if hard {
+			h = 1
+		}
+		if raceEnabled {
+			raceRead(x, n8)
+			raceRead(u, n8)
+			raceRead(s, n8)
+			raceWrite(uo, n8)
+			raceWrite(so, n8)
+			raceWriteU64(rb, n8)
+		}
+		count = lifStepAVX2(n8, &x[0], &u[0], &s[0], &uo[0], &so[0], &rb[0], bit, lam, vth, h)
+	}
+	if n8 < n {
+		count += lifStepGeneric(x[n8:], u[n8:], s[n8:], uo[n8:], so[n8:], rb[n8:], bit, lam, vth, hard)
+	}
+	return count
 }

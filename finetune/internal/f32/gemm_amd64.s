@@ -433,3 +433,65 @@ woutloop:
 	JLT  woutloop
 	VZEROUPPER
 	RET
+
+// func lifStepAVX2(n int, x, u, s, uo, so *float32, rb *uint64, bit uint64, lam, vth float32, hard int) int
+//
+// lifStepGeneric for n a positive multiple of 8.
+TEXT ·lifStepAVX2(SB), NOSPLIT, $0-88
+	MOVQ n+0(FP), CX
+	MOVQ x+8(FP), SI
+	MOVQ u+16(FP), R8
+	MOVQ s+24(FP), R9
+	MOVQ uo+32(FP), R10
+	MOVQ so+40(FP), R11
+	MOVQ rb+48(FP), DI
+	VPBROADCASTQ bit+56(FP), Y15
+	VBROADCASTSS lam+64(FP), Y14
+	VBROADCASTSS vth+68(FP), Y13
+	MOVQ hard+72(FP), DX
+	MOVL $0x3f800000, AX
+	MOVL AX, X12
+	VBROADCASTSS X12, Y12 // 1.0
+	XORQ BX, BX  // index
+	XORQ R12, R12 // count
+
+sloop:
+	VMOVUPS (R8)(BX*4), Y0 // u
+	VMOVUPS (R9)(BX*4), Y1 // s
+	TESTQ DX, DX
+	JZ    ssoft
+	VSUBPS Y1, Y12, Y2 // 1 − s
+	VMULPS Y2, Y0, Y2  // h = u·(1−s)
+	JMP    sv
+
+ssoft:
+	VMULPS Y1, Y13, Y2 // vth·s
+	VSUBPS Y2, Y0, Y2  // h = u − vth·s
+
+sv:
+	VMULPS  Y14, Y2, Y2      // lam·h
+	VADDPS  (SI)(BX*4), Y2, Y2 // v
+	VMOVUPS Y2, (R10)(BX*4)
+	VCMPPS  $0x1d, Y13, Y2, Y3 // v >= vth (ordered)
+	VANDPS  Y12, Y3, Y4
+	VMOVUPS Y4, (R11)(BX*4)
+	VMOVMSKPS Y3, AX
+	POPCNTL AX, AX
+	ADDQ    AX, R12
+	// Spike bits: sign-extend the lane masks to 64 bits, AND the bit in,
+	// OR into the neurons' words.
+	VPMOVSXDQ X3, Y4
+	VEXTRACTF128 $1, Y3, X5
+	VPMOVSXDQ X5, Y5
+	VPAND   Y15, Y4, Y4
+	VPAND   Y15, Y5, Y5
+	VPOR    (DI)(BX*8), Y4, Y4
+	VPOR    32(DI)(BX*8), Y5, Y5
+	VMOVDQU Y4, (DI)(BX*8)
+	VMOVDQU Y5, 32(DI)(BX*8)
+	ADDQ $8, BX
+	CMPQ BX, CX
+	JLT  sloop
+	MOVQ R12, ret+80(FP)
+	VZEROUPPER
+	RET

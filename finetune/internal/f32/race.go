@@ -22,3 +22,9 @@ func raceWrite(s []float32, n int) {
 		runtime.RaceWriteRange(unsafe.Pointer(&s[0]), 4*n)
 	}
 }
+
+func raceWriteU64(s []uint64, n int) {
+	if n > 0 {
+		runtime.RaceWriteRange(unsafe.Pointer(&s[0]), 8*n)
+	}
+}
