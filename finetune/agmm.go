@@ -63,7 +63,7 @@ func (g *agmmNode) forward(p *pass, in []*tensor, out *tensor) error {
 	x := in[0]
 	T, B := p.T, p.B
 	out.reshape(T, B, false, g.shape, false)
-	C, hw, size := g.shape.C, g.shape.H*g.shape.W, g.shape.Size()
+	C, hw := g.shape.C, g.shape.H*g.shape.W
 	ng := g.groups()
 	g.sig = grow(g.sig, T*B*ng)
 	p.w.each(T*B, func(_, r int) {
@@ -95,7 +95,6 @@ func (g *agmmNode) forward(p *pass, in []*tensor, out *tensor) error {
 			}
 		}
 	})
-	_ = size
 	return nil
 }
 

@@ -784,14 +784,19 @@ func (n *convNode) effectiveWeights() {
 // inputGrad adds W_b^T dy to din.
 func (n *convNode) inputGrad(p *pass, x *tensor, dy, din []float32) {
 	rows, O, P, J := x.rows(), n.s.OutC, n.p, n.j
-	n.effectiveWeights()
 	if n.linear {
-		// din[r][i] += Σ_o dy[r][o]·W_b[o][i]; W_b = wt^T.
-		wb := grow(n.scr[0].fcols, O*J)
-		n.scr[0].fcols = wb
-		for j := 0; j < J; j++ {
+		// din[r][i] += Σ_o dy[r][o]·W_b[o][i].
+		wb := n.w.Data
+		if n.binary {
+			wb = grow(n.scratch(p)[0].fcols, O*J)
+			n.scr[0].fcols = wb
 			for o := 0; o < O; o++ {
-				wb[o*J+j] = n.wt[j*O+o]
+				for j, v := range n.w.Data[o*J : (o+1)*J] {
+					wb[o*J+j] = n.alpha[o]
+					if v < 0 {
+						wb[o*J+j] = -n.alpha[o]
+					}
+				}
 			}
 		}
 		p.w.run(rows, func(_, lo, hi int) {
@@ -799,6 +804,7 @@ func (n *convNode) inputGrad(p *pass, x *tensor, dy, din []float32) {
 		})
 		return
 	}
+	n.effectiveWeights()
 	if n.s.Stride == 1 {
 		n.inputGradShift(p, x, dy, din)
 		return
