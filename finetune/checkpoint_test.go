@@ -138,11 +138,30 @@ func TestCheckpointErrors(t *testing.T) {
 	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "different architecture") || !strings.Contains(err.Error(), "conv3") {
 		t.Errorf("restoring into another architecture: %v", err)
 	}
-	// So does one trained with another optimizer (different state tensors).
-	cfg = ckptConfig("adam")
-	adam, _ := NewNet(cfg)
+	// A network of the same architecture takes the checkpoint's state and
+	// configuration (here: SGD over Adam) and trains on exactly as the
+	// network rebuilt by LoadCheckpoint does.
+	adam, _ := NewNet(ckptConfig("adam"))
 	if err := adam.Restore(path); err != nil {
-		t.Errorf("restoring an SGD checkpoint into an Adam network of the same architecture: %v (the checkpoint's config wins)", err)
+		t.Fatalf("restoring into a network of the same architecture: %v", err)
+	}
+	loaded, err := LoadCheckpoint(path, 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []*Net{adam, loaded} {
+		if m.Config().Optim.Kind != "sgd" {
+			t.Fatalf("restored optimizer %q, want the checkpoint's sgd", m.Config().Optim.Kind)
+		}
+		if _, err := m.TrainStep(randomInput(m, 4, 9), randomLabels(m, 4, 9)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sa, sl := stateOf(adam), stateOf(loaded)
+	for name, v := range sl {
+		if !slices.Equal(v, sa[name]) {
+			t.Fatalf("%s differs between Restore and LoadCheckpoint after a step", name)
+		}
 	}
 
 	// A failed save leaves the old checkpoint and no temporary file behind.

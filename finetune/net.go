@@ -42,8 +42,8 @@ type Net struct {
 	grads  [][]float32
 	ins    [][]*tensor
 	params []*Param
-	up     []bool // node i or a node before it has trainable parameters
-	input  tensor
+	up     []bool  // node i or a node before it has trainable parameters
+	input  *tensor // a pointer: layers hold it, and Restore copies the Net
 	w      workers
 
 	step         int64
@@ -90,7 +90,7 @@ func buildNet(cfg Config, specs []LayerSpec) (*Net, error) {
 		cfg: cfg, specs: specs, w: workers{cfg.Threads},
 		layers: make([]layer, len(specs)), shapes: make([]model.Shape, len(specs)),
 		outs: make([]tensor, len(specs)), grads: make([][]float32, len(specs)), ins: make([][]*tensor, len(specs)),
-		up:  make([]bool, len(specs)),
+		up: make([]bool, len(specs)), input: &tensor{},
 		rng: rand.NewPCG(cfg.Seed, 0x6273_6e6e_7261_7465),
 	}
 	if len(specs) == 0 || specs[len(specs)-1].Op != model.OpReadout {
@@ -114,7 +114,7 @@ func buildNet(cfg Config, specs []LayerSpec) (*Net, error) {
 			switch {
 			case src == model.InputIndex:
 				in[k] = cfg.Input.Shape
-				n.ins[i][k] = &n.input
+				n.ins[i][k] = n.input
 			case src >= 0 && src < i:
 				in[k] = n.shapes[src]
 				n.ins[i][k] = &n.outs[src]
@@ -284,7 +284,7 @@ func (n *Net) encode(x []float32, B int) error {
 	if len(x) != B*n.InputLen() {
 		return fmt.Errorf("finetune: input holds %d values, %d samples of %d (%v, %v encoding) need %d", len(x), B, n.InputLen(), in.Shape, in.Encoding, B*n.InputLen())
 	}
-	t := &n.input
+	t := n.input
 	switch in.Encoding {
 	case model.EncodingDirect:
 		t.reshape(T, B, true, in.Shape, false)
