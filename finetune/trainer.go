@@ -197,7 +197,13 @@ func (t *Trainer) Run(ctx context.Context) error {
 	}
 	for ; epoch < t.Epochs; epoch++ {
 		if k == 0 {
-			acc = epochAcc{Signs: n.Signs()}
+			acc = epochAcc{}
+		}
+		if acc.Signs == nil {
+			// The epoch's start (or, resuming a checkpoint without the
+			// trainer's record, the resume point) for the epoch-to-epoch
+			// flip rate.
+			acc.Signs = n.Signs()
 		}
 		start := time.Now()
 		for ; k < nb; k++ {
@@ -226,6 +232,7 @@ func (t *Trainer) Run(ctx context.Context) error {
 				return fmt.Errorf("finetune: epoch %d batch %d: %w", epoch, k, err)
 			}
 			acc.add(st)
+			n.SetPosition(epoch, k+1)
 			if t.OnStep != nil {
 				if err := t.OnStep(epoch, k, nb, st); err != nil {
 					return err
