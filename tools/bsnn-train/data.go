@@ -39,9 +39,14 @@ func dataKind(s string) (string, error) {
 		if hasArg {
 			return "", fmt.Errorf("-data %q: %s takes no directory (set $%s or $%s to move the files)", s, kind, data.EnvMNISTDir, data.EnvFashionDir)
 		}
-	case "folder", "nmnist":
+	case "nmnist":
+		// nmnist alone reads $BSNN_NMNIST_DIR.
+		if hasArg && arg == "" {
+			return "", fmt.Errorf("-data %q: want nmnist:DIR, or nmnist with $%s set", s, data.EnvNMNISTDir)
+		}
+	case "folder":
 		if arg == "" {
-			return "", fmt.Errorf("-data %q: want %s:DIR", s, kind)
+			return "", fmt.Errorf("-data %q: want folder:DIR", s)
 		}
 	default:
 		return "", fmt.Errorf("-data %q: want mnist, fashion, folder:DIR, nmnist:DIR or dvs-mnist", s)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -13,7 +14,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/bsnn/bsnn/finetune"
 	"github.com/bsnn/bsnn/finetune/data"
 	"github.com/bsnn/bsnn/model"
 )
@@ -215,6 +218,14 @@ func TestResume(t *testing.T) {
 	if _, err := os.Stat(out1); err == nil {
 		t.Fatal("a model was written before the run finished")
 	}
+	// A row of an epoch the checkpoint does not hold (written just before a
+	// crash) is dropped on resume.
+	f, err := os.OpenFile(filepath.Join(run1, metricsJSONL), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(`{"epoch":2,"train_loss":99}` + "\n")
+	f.Close()
 	mustTrain(t, "-run-dir", run1, "-resume", "-out", out1, "-progress", "none", "-threads", "1")
 	check("-stop-after", run1, out1)
 
@@ -484,13 +495,131 @@ func TestScenario(t *testing.T) {
 		t.Fatal(err)
 	}
 	if r.TrainImages != 64 || r.TestImages != 64 || math.IsNaN(float64(r.BeforeAcc)) || math.IsNaN(float64(r.AfterAcc)) ||
-		r.PeakRSSBytes <= 0 || r.WallSeconds <= 0 || !strings.Contains(r.Command, "-transform rotate=30") {
+		r.PeakRSSBytes <= 0 || r.WallSeconds <= 0 || !strings.Contains(r.Command, "-transform rotate=30") ||
+		math.IsNaN(float64(r.OriginalBefore)) || math.IsNaN(float64(r.OriginalAfter)) {
 		t.Errorf("scenario report %+v", r)
 	}
-	if md := o.stdout.String(); !strings.Contains(md, "accuracy after") || !strings.Contains(md, "peak RSS") {
+	if md := o.stdout.String(); !strings.Contains(md, "accuracy after") || !strings.Contains(md, "peak RSS") || !strings.Contains(md, "original-domain") {
 		t.Errorf("scenario output:\n%s", md)
 	}
 	if _, err := model.Load(filepath.Join(dir, "finetuned.bsnn")); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestEventData trains on both event sources: MNIST through the saccade
+// emulator, and a small folder in N-MNIST's file format.
+func TestEventData(t *testing.T) {
+	needMNIST(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "dvs.bsnn")
+	mustTrain(t, "-data", "dvs-mnist", "-train-n", "32", "-test-n", "16", "-batch", "16", "-widths", "2,4,4", "-T", "2",
+		"-epochs", "1", "-progress", "none", "-out", path)
+	m, err := model.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Input.Encoding != model.EncodingEvents || m.Input.Shape != (model.Shape{C: 2, H: 34, W: 34}) || m.Input.Timesteps != 2 {
+		t.Errorf("dvs-mnist model input %+v", m.Input)
+	}
+
+	nm := filepath.Join(dir, "nmnist")
+	for _, split := range []string{"Train", "Test"} {
+		for c := 0; c < 2; c++ {
+			d := filepath.Join(nm, split, string(rune('0'+c)))
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < 8; i++ {
+				var ev []data.Event
+				for k := 0; k < 40; k++ {
+					// Class 0 fires on the left half, class 1 on the right.
+					ev = append(ev, data.Event{T: int64(1000 * k), X: uint16(c*17 + (k*5+i)%17), Y: uint16((k*3 + i) % 34), P: uint8(k % 2)})
+				}
+				var b bytes.Buffer
+				if err := data.WriteNMNIST(&b, ev); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(d, string(rune('a'+i))+".bin"), b.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	res := mustTrain(t, "-data", "nmnist:"+nm, "-batch", "8", "-widths", "2,4,4", "-T", "3", "-epochs", "1", "-progress", "none")
+	if res.Train != 16 || res.Test != 16 {
+		t.Errorf("N-MNIST folder: %d/%d samples, want 16/16", res.Train, res.Test)
+	}
+	t.Setenv(data.EnvNMNISTDir, nm)
+	if _, _, err := call(t, &env{ctx: context.Background(), noPlots: true}, "-data", "nmnist", "-batch", "8", "-widths", "2,4,4", "-T", "3", "-epochs", "1", "-progress", "none"); err != nil {
+		t.Errorf("-data nmnist with $%s: %v", data.EnvNMNISTDir, err)
+	}
+	if _, _, err := call(t, nil, "-data", "nmnist:"+nm, "-transform", "invert"); err == nil || !strings.Contains(err.Error(), "-transform") {
+		t.Errorf("-transform on N-MNIST: %v", err)
+	}
+}
+
+func TestProgress(t *testing.T) {
+	var b bytes.Buffer
+	now := time.Unix(0, 0)
+	p, err := newProgress("bar", &b, 2, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.now = func() time.Time { return now }
+	st := finetune.StepStats{Loss: 1, Correct: 16, Samples: 32}
+	for k := 0; k < 4; k++ {
+		p.step(0, k, 4, st)
+		now = now.Add(time.Second)
+	}
+	s := b.String()
+	if strings.Count(s, "\r") != 4 || !strings.Contains(s, "epoch 1/2 [====================] 100% 4/4 loss 1.0000 acc  50.0%") ||
+		!strings.Contains(s, "ETA 0s (run 4s)") || strings.Contains(s, "\n") {
+		t.Errorf("bar output %q", s)
+	}
+	b.Reset()
+	p.clear()
+	if s := b.String(); !strings.HasPrefix(s, "\r ") || !strings.HasSuffix(s, "\r") || strings.TrimSpace(s) != "" {
+		t.Errorf("clear wrote %q", s)
+	}
+
+	// Lines: one every interval, and at the end of each epoch.
+	b.Reset()
+	p, _ = newProgress("lines", &b, 1, 100)
+	p.now = func() time.Time { return now }
+	for k := 0; k < 100; k++ {
+		p.step(0, k, 100, st)
+		now = now.Add(time.Second)
+	}
+	if n := strings.Count(b.String(), "\n"); n != 10 {
+		t.Errorf("lines mode printed %d lines over 100 s at a 10 s interval, want 10:\n%s", n, b.String())
+	}
+	if p, err := newProgress("none", &b, 1, 1); p != nil || err != nil {
+		t.Errorf("none: %v, %v", p, err)
+	}
+	var nilp *progress
+	nilp.step(0, 0, 1, st) // a nil display ignores steps
+	nilp.clear()
+}
+
+func TestExplainDivergence(t *testing.T) {
+	dir := t.TempDir()
+	ckpt := filepath.Join(dir, checkpointFile)
+	if err := os.WriteFile(ckpt, []byte("ckpt"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	net, err := finetune.NewNet(finetune.DefaultConfig(finetune.PresetMNIST))
+	if err != nil {
+		t.Fatal(err)
+	}
+	net.SetPosition(3, 0)
+	nf := &finetune.NonFiniteError{Step: 40, What: "loss", Layer: 3, Name: "agmm2", Where: "output"}
+	err = explain(fmt.Errorf("finetune: epoch 3 batch 2: %w", nf), net, dir)
+	if msg := err.Error(); !strings.Contains(msg, "step 40") || !strings.Contains(msg, "agmm2") ||
+		!strings.Contains(msg, "(after epoch 3) is intact") || !errors.As(err, &nf) {
+		t.Errorf("divergence message %q", msg)
+	}
+	if !errors.Is(explain(context.Canceled, net, ""), errInterrupted) {
+		t.Error("a cancelled run is not reported as interrupted")
 	}
 }

@@ -95,7 +95,7 @@ func (o *options) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.Widths, "widths", "", "channel widths of the preset, comma-separated (mnist: 3 values, default 32,64,64; vgg-small and resnet19: 3 values, default 128,256,512)")
 	fs.StringVar(&o.Blocks, "blocks", "", "resnet19: Bi-Real basic blocks per stage, 3 values (default 3,3,2)")
 
-	fs.StringVar(&o.Data, "data", "mnist", "data set: mnist, fashion, folder:DIR (one subfolder per class; DIR/train and DIR/test if present, else a -test-fraction split), nmnist:DIR (N-MNIST Train/Test folders), dvs-mnist (MNIST through the saccade DVS emulator)")
+	fs.StringVar(&o.Data, "data", "mnist", "data set: mnist, fashion, folder:DIR (one subfolder per class; DIR/train and DIR/test if present, else a -test-fraction split), nmnist:DIR (N-MNIST Train/Test folders; nmnist alone: $BSNN_NMNIST_DIR), dvs-mnist (MNIST through the saccade DVS emulator)")
 	fs.StringVar(&o.Shape, "shape", "", "input shape C,H,W for folder: data (default: the preset's, 1,28,28 for mnist, 3,32,32 otherwise)")
 	fs.StringVar(&o.Encoding, "encoding", "direct", "image input encoding: direct or rate (event data always uses events)")
 	fs.StringVar(&o.Bin, "bin", "binary", "event binning: binary (1 where a pixel fired in a bin) or count")

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/bsnn/bsnn/finetune"
+	"github.com/bsnn/bsnn/finetune/data"
+	"github.com/bsnn/bsnn/model"
 	"github.com/bsnn/bsnn/tools/internal/cli"
 	"github.com/bsnn/bsnn/tools/internal/plot"
 )
@@ -23,7 +27,8 @@ The on-device fine-tuning scenario: start from a trained MNIST model (-model,
 or one trained here into DIR/base, resumably), make a shifted domain from
 MNIST (-shift invert or rotate=DEG), fine-tune on -n images of it for
 -epochs epochs in a child process, and report the accuracy on the shifted
-test set before and after, the wall time and the child's peak RSS. Results go
+test set before and after, the wall time and the child's peak RSS, and (with
+-original) both models' accuracy on the unshifted test set. Results go
 to DIR/scenario.md and DIR/scenario.json; the fine-tuning run's metrics and
 plots to DIR/finetune, the tuned model to DIR/finetuned.bsnn.
 
@@ -43,6 +48,7 @@ type scenarioConfig struct {
 	testN      int
 	tuneFlags  []string
 	progress   string
+	original   bool
 	maxRSS     float64
 	targetAcc  float64
 }
@@ -64,6 +70,7 @@ func parseScenario(args []string, e *env) (*scenarioConfig, bool, error) {
 	fs.IntVar(&c.testN, "test-n", 0, "shifted test images (0: all 10,000)")
 	fs.StringVar(&tuneFlags, "finetune-flags", "", "extra bsnn-train flags for the fine-tuning run, e.g. \"-lr 0.02 -train-last 2\"")
 	fs.StringVar(&c.progress, "progress", "auto", "progress display (as bsnn-train -progress)")
+	fs.BoolVar(&c.original, "original", true, "also measure both models on the original (unshifted) test set, to show what tuning costs there")
 	fs.Float64Var(&c.maxRSS, "max-rss-mb", 512, "peak RSS target the report checks, in MiB")
 	fs.Float64Var(&c.targetAcc, "target", 0.97, "shifted-domain test accuracy target the report checks")
 	fs.Usage = func() { fmt.Fprint(fs.Output(), scenarioUsage); fs.PrintDefaults() }
@@ -120,8 +127,12 @@ type scenarioReport struct {
 	WallSeconds  float64 `json:"wall_seconds"`  // the fine-tuning process, start to exit
 	TrainSeconds float64 `json:"train_seconds"` // its training steps
 	PeakRSSBytes int64   `json:"peak_rss_bytes"`
-	Command      string  `json:"command"` // the fine-tuning command
-	Threads      int     `json:"threads"`
+	// OriginalBefore and OriginalAfter are the accuracies of the base and
+	// the tuned model on the unshifted test set (-original).
+	OriginalBefore num    `json:"original_before_acc"`
+	OriginalAfter  num    `json:"original_after_acc"`
+	Command        string `json:"command"` // the fine-tuning command
+	Threads        int    `json:"threads"`
 }
 
 // scenario runs the fine-tuning scenario.
@@ -185,7 +196,16 @@ func scenario(e *env, args []string) error {
 	}
 	r := scenarioReport{BaseModel: base, Shift: c.shift, TrainImages: res.Train, Epochs: c.epochs, TestImages: res.Test,
 		BeforeAcc: res.BeforeAcc, AfterAcc: res.TestAcc, WallSeconds: wall, TrainSeconds: res.TrainSeconds,
-		PeakRSSBytes: rss, Command: "bsnn-train " + strings.Join(tuneArgs, " "), Threads: res.Threads}
+		PeakRSSBytes: rss, Command: "bsnn-train " + strings.Join(tuneArgs, " "), Threads: res.Threads,
+		OriginalBefore: missing(), OriginalAfter: missing()}
+	if c.original {
+		if r.OriginalBefore, err = c.evalOriginal(base); err != nil {
+			return err
+		}
+		if r.OriginalAfter, err = c.evalOriginal(out); err != nil {
+			return err
+		}
+	}
 	b, _ := json.MarshalIndent(r, "", "  ")
 	if err := plot.WriteFileAtomic(filepath.Join(c.dir, "scenario.json"), append(b, '\n')); err != nil {
 		return err
@@ -223,6 +243,39 @@ func (c *scenarioConfig) trainBase(e *env) (string, error) {
 	return out, nil
 }
 
+// evalOriginal measures a model on the unshifted MNIST test set (the
+// first -test-n images), in evaluation mode: what the runtime computes.
+func (c *scenarioConfig) evalOriginal(path string) (num, error) {
+	m, err := model.Load(path)
+	if err != nil {
+		return 0, err
+	}
+	kernels, err := c.common.KernelSet()
+	if err != nil {
+		return 0, err
+	}
+	cfg := finetune.DefaultConfig(finetune.PresetModel)
+	cfg.Threads, cfg.Kernels = c.common.NumThreads(), kernels
+	net, err := finetune.FromModel(m, cfg)
+	if err != nil {
+		return 0, fmt.Errorf("scenario: %s: %w", path, err)
+	}
+	o := options{Data: "mnist", Transform: "none", TestN: c.testN, Bin: "binary"}
+	ds, err := loadData(&o, m.Input.Timesteps, m.Input.Shape)
+	if err != nil {
+		return 0, err
+	}
+	b, err := data.NewBatcher(ds.test, data.BatchOptions{Size: c.batch, Workers: cfg.Threads})
+	if err != nil {
+		return 0, err
+	}
+	ev, err := net.EvaluateSource(finetune.BatcherSource(b))
+	if err != nil {
+		return 0, fmt.Errorf("scenario: evaluating %s: %w", path, err)
+	}
+	return num(ev.Acc), nil
+}
+
 func (c *scenarioConfig) markdown(r scenarioReport) string {
 	var b strings.Builder
 	check := func(ok bool) string {
@@ -238,6 +291,9 @@ func (c *scenarioConfig) markdown(r scenarioReport) string {
 	fmt.Fprintf(&b, "| measure | value | target |\n|---|---|---|\n")
 	fmt.Fprintf(&b, "| accuracy before | %.2f%% | |\n", 100*r.BeforeAcc)
 	fmt.Fprintf(&b, "| accuracy after | %.2f%% | ≥ %.0f%%: %s |\n", 100*r.AfterAcc, 100*c.targetAcc, check(float64(r.AfterAcc) >= c.targetAcc))
+	if !math.IsNaN(float64(r.OriginalBefore)) {
+		fmt.Fprintf(&b, "| original-domain accuracy before → after | %.2f%% → %.2f%% | |\n", 100*r.OriginalBefore, 100*r.OriginalAfter)
+	}
 	fmt.Fprintf(&b, "| wall time (process) | %.1f s | |\n", r.WallSeconds)
 	fmt.Fprintf(&b, "| training steps | %.1f s | |\n", r.TrainSeconds)
 	fmt.Fprintf(&b, "| peak RSS (VmHWM) | %.1f MiB | ≤ %.0f MiB: %s |\n", mb, c.maxRSS, check(mb <= c.maxRSS))
