@@ -10,8 +10,10 @@ must produce the same spec, and the parity fixtures check it.
 Presets (all: first and last layer full precision; every binary conv is
 followed by BN, then an AGMM gate; LIF after that; T steps, direct encoding):
 
-  mnist     conv3x3 1->32 (FP) BN LIF | bconv3x3 32->64 BN AGMM LIF AP2 |
-            bconv3x3 64->64 BN AGMM LIF AP2 | flatten | FC 3136->classes
+  mnist     conv3x3 1->32 (FP) BN LIF | bconv3x3 32->64 BN AGMM LIF MP2 |
+            bconv3x3 64->64 BN AGMM LIF MP2 | flatten | FC 3136->classes
+            (exactly finetune's PresetMNIST: 2x2 max pools after the LIF keep the
+            binary convs' input binary; no gate after the FP stem)
   vgg11     64C3-128C3-AP2-256C3-256C3-AP2-512C3-512C3-AP2-512C3-512C3-GAP-FC,
             first conv FP, the rest binary (BN, AGMM, LIF after each)
   resnet19  Bi-Real, 32x32: FP stem conv3x3 128 BN LIF; stages of 3/3/2 basic
@@ -192,8 +194,12 @@ class Net(nn.Module):
 
 
 class MnistNet(Net):
-    """The MNIST / Fashion-MNIST conv net (1x28x28). Keys: conv1.weight, bn1.*,
-    conv2.weight, bn2.*, agmm2.alpha, conv3.weight, bn3.*, agmm3.alpha,
+    """The MNIST / Fashion-MNIST conv net (1x28x28), the twin of bsnn's trainer
+    preset (finetune.PresetMNIST, same layer names): conv1 (FP) BN lif1 |
+    conv2 (binary) BN agmm2 lif2 pool2 | conv3 (binary) BN agmm3 lif3 pool3 |
+    flatten fc readout. The pools are 2x2 max pools after the LIF: the max of
+    spikes is a spike, so the binary convs read binary maps. Keys: conv1.weight,
+    bn1.*, conv2.weight, bn2.*, agmm2.alpha, conv3.weight, bn3.*, agmm3.alpha,
     fc.weight, fc.bias."""
 
     def __init__(self, T=4, width=1.0, classes=10, lif=None, agmm=None):
@@ -219,9 +225,9 @@ class MnistNet(Net):
         x = repeat_T(x, T)
         s = self.lif1(self.bn1(self.conv1(x)))
         s = self.lif2(self.agmm2(self.bn2(self.conv2(s))))
-        s = ref.time_unfold(F.avg_pool2d(ref.time_fold(s), 2), T)
+        s = ref.time_unfold(F.max_pool2d(ref.time_fold(s), 2), T)
         s = self.lif3(self.agmm3(self.bn3(self.conv3(s))))
-        s = ref.time_unfold(F.avg_pool2d(ref.time_fold(s), 2), T)
+        s = ref.time_unfold(F.max_pool2d(ref.time_fold(s), 2), T)
         return self.readout(self.fc(s.flatten(2)))
 
     def layers(self):
@@ -231,11 +237,11 @@ class MnistNet(Net):
             conv_spec("conv2", self.conv2, "binary", bn="bn2"),
             {"name": "agmm2", "op": "agmm", "alpha": "agmm2.alpha"},
             {"name": "lif2", "op": "lif"},
-            {"name": "pool2", "op": "avgpool", "kernel": 2, "stride": 2},
+            {"name": "pool2", "op": "maxpool", "kernel": 2, "stride": 2},
             conv_spec("conv3", self.conv3, "binary", bn="bn3"),
             {"name": "agmm3", "op": "agmm", "alpha": "agmm3.alpha"},
             {"name": "lif3", "op": "lif"},
-            {"name": "pool3", "op": "avgpool", "kernel": 2, "stride": 2},
+            {"name": "pool3", "op": "maxpool", "kernel": 2, "stride": 2},
             {"name": "flatten", "op": "flatten"},
             linear_spec("fc", self.fc),
             {"name": "readout", "op": "readout"},

@@ -38,7 +38,7 @@ var (
 // Presets are the -arch choices.
 var Presets = map[string]*Preset{
 	"mnist": {Name: "mnist", Input: []int{1, 28, 28}, Classes: 10, Mean: mnistMean, Std: mnistStd,
-		Doc:    "MNIST/Fashion conv net: FP conv3x3 32, bconv3x3 64, AP2, bconv3x3 64, AP2, FC",
+		Doc:    "MNIST/Fashion conv net (bsnn-train's mnist): FP conv3x3 32, bconv3x3 64, MP2, bconv3x3 64, MP2, FC",
 		layers: mnistLayers},
 	"vgg11": {Name: "vgg11", Input: []int{3, 32, 32}, Classes: 10, Mean: cifarMean, Std: cifarStd,
 		Doc:    "VGG-11 BSNN 64C3-128C3-AP2-256C3-256C3-AP2-512C3-512C3-AP2-512C3-512C3-GAP-FC",
@@ -118,6 +118,10 @@ func poolL(name, op string, k, stride, pad int) LayerSpec {
 	return LayerSpec{Name: name, Op: op, Kernel: k, Stride: stride, Pad: pad}
 }
 
+// mnistLayers is finetune's PresetMNIST layer for layer (names, BN after
+// every conv, AGMM after the binary convs only, 2×2 max pools after the LIF so
+// the binary convs read spikes), so a net trained by bsnn-train and its
+// PyTorch twin (presets.MnistNet) convert to the same model.
 func mnistLayers(o PresetOptions) []LayerSpec {
 	c1, c2, c3 := scaled(32, o.Width), scaled(64, o.Width), scaled(64, o.Width)
 	return []LayerSpec{
@@ -126,11 +130,11 @@ func mnistLayers(o PresetOptions) []LayerSpec {
 		convL("conv2", "binary", c1, c2, 3, 1, 1, "bn2", ""),
 		agmmL("agmm2"),
 		simple("lif2", "lif"),
-		poolL("pool2", "avgpool", 2, 2, 0),
+		poolL("pool2", "maxpool", 2, 2, 0),
 		convL("conv3", "binary", c2, c3, 3, 1, 1, "bn3", ""),
 		agmmL("agmm3"),
 		simple("lif3", "lif"),
-		poolL("pool3", "avgpool", 2, 2, 0),
+		poolL("pool3", "maxpool", 2, 2, 0),
 		simple("flatten", "flatten"),
 		fcL(c3*7*7, o.Classes),
 		simple("readout", "readout"),
