@@ -445,8 +445,21 @@ func TestStudy(t *testing.T) {
 	dir := t.TempDir()
 	a := []string{"study", "-dir", dir, "-data", "mnist", "-variants", "sgd,sgd-lowlr", "-seeds", "1", "-epochs", "1",
 		"-train-n", "64", "-test-n", "32", "-batch", "32", "-widths", "2,4,4", "-T", "2", "-probe", "2", "-progress", "none", "-threads", "2"}
-	o, _, err := call(t, &env{ctx: context.Background(), noPlots: true}, a...)
-	if err != nil {
+	// Interrupted during its second run (as by Ctrl-C), the study stops;
+	// the same command then resumes that run and finishes.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	steps := 0
+	o, _, err := call(t, &env{ctx: ctx, noPlots: true, onStep: func(int, int) {
+		if steps++; steps == 3 {
+			cancel()
+		}
+	}}, a...)
+	if !errors.Is(err, errInterrupted) || !strings.Contains(err.Error(), "sgd-lowlr seed 1") {
+		t.Fatalf("interrupted study: %v\n%s", err, o.stderr.String())
+	}
+	o, _, err = call(t, &env{ctx: context.Background(), noPlots: true}, a...)
+	if err != nil || !strings.Contains(o.stderr.String(), "sgd-lowlr seed 1: resuming") || !strings.Contains(o.stderr.String(), "sgd seed 1: finished earlier") {
 		t.Fatalf("study: %v\n%s", err, o.stderr.String())
 	}
 	var fp factorProbe

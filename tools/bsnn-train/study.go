@@ -251,7 +251,7 @@ func study(e *env, args []string) error {
 				}
 				if res, err = train(e, args); err != nil {
 					if errors.Is(err, errInterrupted) {
-						return fmt.Errorf("study interrupted during %s seed %d (its checkpoint is saved); run the same command again to continue", v.Name, seed)
+						return fmt.Errorf("study %w during %s seed %d (its checkpoint is saved); run the same command again to continue", errInterrupted, v.Name, seed)
 					}
 					return fmt.Errorf("study: %s seed %d: %w", v.Name, seed, err)
 				}
