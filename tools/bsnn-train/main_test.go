@@ -75,6 +75,18 @@ func mustTrain(t *testing.T, a ...string) *result {
 	return res
 }
 
+// mustNet builds the tiny configuration's network (for its layer names).
+func mustNet(t *testing.T) *finetune.Net {
+	t.Helper()
+	cfg := finetune.DefaultConfig(finetune.PresetMNIST)
+	cfg.Widths, cfg.Input.Timesteps = []int{2, 4, 4}, 2
+	n, err := finetune.NewNet(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 func readFile(t *testing.T, path string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -105,7 +117,9 @@ func TestTrainOutputs(t *testing.T) {
 	needMNIST(t)
 	dir := t.TempDir()
 	runDir, path := filepath.Join(dir, "run"), filepath.Join(dir, "m.bsnn")
-	o, res, err := call(t, nil, args("-run-dir", runDir, "-out", path, "-report", filepath.Join(dir, "r.json"))...)
+	// The charts are drawn by the last epoch only here (-stop-after and a
+	// resume would draw them twice): rendering is the slow part under -race.
+	o, res, err := call(t, &env{ctx: context.Background(), noPlots: raceEnabled}, args("-run-dir", runDir, "-out", path, "-report", filepath.Join(dir, "r.json"))...)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, o.stderr.String())
 	}
@@ -126,6 +140,12 @@ func TestTrainOutputs(t *testing.T) {
 	if len(lines) != 3 || !strings.Contains(lines[0], "flips_conv2") || !strings.Contains(lines[0], "alpha_agmm3_t1") ||
 		strings.Count(lines[0], ",") != strings.Count(lines[2], ",") {
 		t.Errorf("metrics.csv:\n%s", csvText)
+	}
+	if raceEnabled {
+		// Charts of the two epochs, drawn once.
+		if err := writePlots(runDir, rows, namesOf(mustNet(t))); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for _, name := range []string{"accuracy.png", "loss.png", "flips.png", "flips-epoch.png", "firing.png"} {
 		if _, err := png.Decode(bytes.NewReader(readFile(t, filepath.Join(runDir, name)))); err != nil {
@@ -165,7 +185,11 @@ func TestDeterministic(t *testing.T) {
 	runDir, path := filepath.Join(dir, "run"), filepath.Join(dir, "m.bsnn")
 	var metrics []string
 	var models [][]byte
-	for _, threads := range []string{"2", "2", "1"} {
+	threadCounts := []string{"2", "2", "1"}
+	if raceEnabled {
+		threadCounts = threadCounts[1:] // thread independence implies repeatability
+	}
+	for _, threads := range threadCounts {
 		os.RemoveAll(runDir)
 		mustTrain(t, args("-run-dir", runDir, "-out", path, "-threads", threads, "-aug-shift", "1")...)
 		rows, err := readMetrics(runDir)
