@@ -427,10 +427,10 @@ func describeInput(spec model.InputSpec) string {
 	return fmt.Sprintf("%v %s (%v encoding)", s, kind, spec.Encoding)
 }
 
-// isImageInput reports whether uri names image files (a folder or a
-// PNG/JPEG file), which run as independent samples.
+// isImageInput reports whether uri names image files (a folder, a PNG/JPEG
+// file or a built-in data set), which run as independent samples.
 func isImageInput(uri string) bool {
-	if data.ImageExt(uri) {
+	if data.ImageExt(uri) || strings.HasPrefix(uri, "dataset:") {
 		return true
 	}
 	st, err := os.Stat(uri)

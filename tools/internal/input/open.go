@@ -25,7 +25,8 @@ const Usage = `input sources:
   FILE.y4m, FILE.mjpeg               read directly
   FILE.png|.jpg|.jpeg, or FOLDER     images (a folder is walked recursively)
   nmnist:FILE, events:FILE.csv|.npy  event files (also a bare .bin, .csv or .npy path)
-  dvs:SOURCE                         a simulated DVS turning SOURCE's frames into events`
+  dvs:SOURCE                         a simulated DVS turning SOURCE's frames into events
+  dataset:mnist|fashion[:train|test][?n=N]  images of a built-in data set, named CLASS/INDEX`
 
 var videoExts = map[string]bool{
 	".mp4": true, ".m4v": true, ".mkv": true, ".avi": true, ".mov": true, ".webm": true,
@@ -54,6 +55,8 @@ func Open(uri string, opt Options) (Source, error) {
 			return nil, fmt.Errorf("input %q: %w", uri, err)
 		}
 		return d, nil
+	case "dataset":
+		return NewDataset(rest, opt)
 	case "v4l2":
 		return openV4L2(rest, opt)
 	case "y4m", "mjpeg":
