@@ -6,6 +6,11 @@
 //	bsnn-convert -arch mnist -in mnist.pth -out mnist.bsnn -fp int8 -data mnist -eval 2000
 //
 // Run bsnn-convert -help for the presets, the flags and the JSON spec format.
+//
+// The mnist preset is bsnn-train's mnist net layer for layer, so a net
+// trained by bsnn-train, loaded into its PyTorch twin (tools/pyref/presets.py)
+// and converted back is the trainer's own export: TestRoundTrip checks it on
+// a fixture made by tools/pyref/roundtrip.py.
 package main
 
 import (
