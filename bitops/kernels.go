@@ -131,4 +131,5 @@ func Select(flag string) (*Kernels, error) {
 	return FromEnv()
 }
 
+// String returns the set's registry name.
 func (k *Kernels) String() string { return k.Name }

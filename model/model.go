@@ -91,6 +91,7 @@ const (
 
 var opNames = [...]string{"invalid", "conv2d", "linear", "affine", "agmm", "lif", "avgpool", "maxpool", "globalavgpool", "add", "flatten", "readout"}
 
+// String returns the Op's name as bsnn-inspect and error messages print it.
 func (o Op) String() string {
 	if o < opCount {
 		return opNames[o]
@@ -112,6 +113,7 @@ const (
 	precisionCount
 )
 
+// String returns the Precision's name as bsnn-inspect and error messages print it.
 func (p Precision) String() string {
 	switch p {
 	case PrecisionFloat32:
@@ -134,6 +136,7 @@ const (
 	resetCount
 )
 
+// String returns the Reset's name as bsnn-inspect and error messages print it.
 func (r Reset) String() string {
 	switch r {
 	case ResetHard:
@@ -155,6 +158,7 @@ const (
 	statCount
 )
 
+// String returns the Stat's name as bsnn-inspect and error messages print it.
 func (s Stat) String() string {
 	switch s {
 	case StatSpatial:
@@ -178,6 +182,7 @@ const (
 	encodingCount
 )
 
+// String returns the Encoding's name as bsnn-inspect and error messages print it.
 func (e Encoding) String() string {
 	switch e {
 	case EncodingDirect:
@@ -196,6 +201,7 @@ type Shape struct{ C, H, W int }
 // Size returns C·H·W.
 func (s Shape) Size() int { return s.C * s.H * s.W }
 
+// String returns the Shape's name as bsnn-inspect and error messages print it.
 func (s Shape) String() string { return fmt.Sprintf("%d×%d×%d", s.C, s.H, s.W) }
 
 // InputSpec describes the model input.
