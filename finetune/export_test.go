@@ -170,6 +170,17 @@ func TestFromModelReproducesModel(t *testing.T) {
 			if !slices.Equal(a.Logits, b.Logits) {
 				t.Fatalf("FromModel logits %v, original %v", b.Logits, a.Logits)
 			}
+			// A smaller latent magnitude (bsnn-train -latent-scale) must
+			// reproduce the model just as exactly.
+			small := fc
+			small.LatentScale = 1.0 / 128
+			g, err := FromModel(m, small)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c, err := g.Evaluate(x, nil); err != nil || !slices.Equal(a.Logits, c.Logits) {
+				t.Fatalf("FromModel with LatentScale 1/128: logits %v (%v), original %v", c.Logits, err, a.Logits)
+			}
 			m2, err := f.Export(m.Provenance)
 			if err != nil {
 				t.Fatal(err)

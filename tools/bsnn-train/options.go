@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 
@@ -67,6 +68,9 @@ type options struct {
 	Finetune  string `json:"finetune"`
 	TrainLast int    `json:"train_last"`
 	FreezeBN  bool   `json:"freeze_bn"`
+	// LatentScale is the magnitude of the latent binary weights FromModel
+	// starts fine-tuning from (0: finetune's default).
+	LatentScale float64 `json:"latent_scale,omitempty"`
 }
 
 // session holds the settings of one invocation that do not change the
@@ -141,6 +145,7 @@ func (o *options) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.Finetune, "finetune", "", "fine-tune this .bsnn model instead of training a preset from scratch")
 	fs.IntVar(&o.TrainLast, "train-last", 0, "train only the last k conv/linear layers (0: all)")
 	fs.BoolVar(&o.FreezeBN, "freeze-bn", true, "fine-tuning: keep the model's BatchNorm statistics (γ and β still train)")
+	fs.Float64Var(&o.LatentScale, "latent-scale", 0, "fine-tuning: magnitude of the latent binary weights, a power of two (0: the one nearest 1/(2√fan-in)); smaller lets binary weights flip sooner")
 }
 
 func (s *session) register(fs *flag.FlagSet) {
@@ -343,8 +348,19 @@ func (o *options) check() error {
 		// Freezing fresh random layers is allowed by the library but is
 		// almost always a mistake on the command line.
 		return fmt.Errorf("-train-last applies to fine-tuning (-finetune model.bsnn)")
+	case o.LatentScale != 0 && !o.finetuning():
+		return fmt.Errorf("-latent-scale applies to fine-tuning (-finetune model.bsnn)")
+	case o.LatentScale != 0 && !isPow2(o.LatentScale):
+		return fmt.Errorf("-latent-scale %v: want a positive power of two such as 0.001953125 (2^-9)", o.LatentScale)
 	}
 	return nil
+}
+
+// isPow2 reports whether x is a positive power of two (FromModel needs one so
+// the folded scales are reproduced exactly).
+func isPow2(x float64) bool {
+	fr, _ := math.Frexp(x)
+	return x > 0 && fr == 0.5
 }
 
 // config builds the finetune configuration for a preset run (input shape,
@@ -412,6 +428,7 @@ func (o *options) config() (finetune.Config, error) {
 	}
 	if o.finetuning() {
 		c.BN.Frozen = o.FreezeBN
+		c.LatentScale = float32(o.LatentScale)
 	}
 	return c, nil
 }
