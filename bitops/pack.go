@@ -13,72 +13,54 @@ func checkPack(op string, dstWords, n int) error {
 	return nil
 }
 
-func clearWords(dst []uint64) {
-	for i := range dst {
-		dst[i] = 0
+// packable are the element types the packers read.
+type packable interface{ ~float32 | ~uint8 | ~int8 }
+
+// packBits overwrites dst[:Words(len(src))] with one bit per element of src:
+// set where x >= 0 (signs, so sign(0) = +1 and NaN packs as -1) or where
+// x != 0 (spikes).
+func packBits[T packable](op string, dst []uint64, src []T, signs bool) error {
+	if err := checkPack(op, len(dst), len(src)); err != nil {
+		return err
 	}
+	dst = dst[:Words(len(src))]
+	clear(dst)
+	if signs {
+		for i, x := range src {
+			if x >= 0 {
+				dst[i>>6] |= 1 << uint(i&63)
+			}
+		}
+		return nil
+	}
+	for i, x := range src {
+		if x != 0 {
+			dst[i>>6] |= 1 << uint(i&63)
+		}
+	}
+	return nil
 }
 
 // PackSpikes packs a spike vector: bit set where x != 0. dst[:Words(len(src))]
 // is overwritten.
 func PackSpikes(dst []uint64, src []float32) error {
-	if err := checkPack("PackSpikes", len(dst), len(src)); err != nil {
-		return err
-	}
-	dst = dst[:Words(len(src))]
-	clearWords(dst)
-	for i, x := range src {
-		if x != 0 {
-			dst[i>>6] |= 1 << uint(i&63)
-		}
-	}
-	return nil
+	return packBits("PackSpikes", dst, src, false)
 }
 
 // PackSpikesU8 packs a byte spike vector: bit set where x != 0.
 func PackSpikesU8(dst []uint64, src []uint8) error {
-	if err := checkPack("PackSpikesU8", len(dst), len(src)); err != nil {
-		return err
-	}
-	dst = dst[:Words(len(src))]
-	clearWords(dst)
-	for i, x := range src {
-		if x != 0 {
-			dst[i>>6] |= 1 << uint(i&63)
-		}
-	}
-	return nil
+	return packBits("PackSpikesU8", dst, src, false)
 }
 
 // PackSigns packs the signs of a float vector: bit set (+1) where x >= 0, so
 // sign(0) = +1. NaN packs as -1.
 func PackSigns(dst []uint64, src []float32) error {
-	if err := checkPack("PackSigns", len(dst), len(src)); err != nil {
-		return err
-	}
-	dst = dst[:Words(len(src))]
-	clearWords(dst)
-	for i, x := range src {
-		if x >= 0 {
-			dst[i>>6] |= 1 << uint(i&63)
-		}
-	}
-	return nil
+	return packBits("PackSigns", dst, src, true)
 }
 
 // PackSignsInt8 packs the signs of an int8 vector: bit set (+1) where x >= 0.
 func PackSignsInt8(dst []uint64, src []int8) error {
-	if err := checkPack("PackSignsInt8", len(dst), len(src)); err != nil {
-		return err
-	}
-	dst = dst[:Words(len(src))]
-	clearWords(dst)
-	for i, x := range src {
-		if x >= 0 {
-			dst[i>>6] |= 1 << uint(i&63)
-		}
-	}
-	return nil
+	return packBits("PackSignsInt8", dst, src, true)
 }
 
 // UnpackSpikes writes 0 or 1 for each of the len(dst) elements of src.
@@ -124,7 +106,7 @@ func PackCHW(dst []uint64, src []float32, c, h, w int, signs bool) error {
 		return fmt.Errorf("bitops: PackCHW: dst holds %d words, needs %d", len(dst), h*w*pw)
 	}
 	dst = dst[:h*w*pw]
-	clearWords(dst)
+	clear(dst)
 	hw := h * w
 	for ch := 0; ch < c; ch++ {
 		plane := src[ch*hw : (ch+1)*hw]
@@ -187,7 +169,7 @@ func PackOIHW(dst []uint64, src []float32, o, c, kh, kw int) error {
 		return fmt.Errorf("bitops: PackOIHW: dst holds %d words, needs %d", len(dst), o*rw)
 	}
 	dst = dst[:o*rw]
-	clearWords(dst)
+	clear(dst)
 	for oc := 0; oc < o; oc++ {
 		for ch := 0; ch < c; ch++ {
 			for ky := 0; ky < kh; ky++ {
