@@ -36,11 +36,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/bsnn/bsnn/bitops"
@@ -62,14 +60,8 @@ func main() {
 // mainImpl runs the command with the process's stdin, stopping cleanly on
 // SIGINT or SIGTERM.
 func mainImpl(args []string, stdout, stderr io.Writer) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := cli.InterruptContext()
 	defer stop()
-	go func() {
-		<-ctx.Done()
-		// Restore the default handling, so a second Ctrl-C kills a run that
-		// is stuck waiting for input.
-		stop()
-	}()
 	return run(ctx, args, os.Stdin, stdout, stderr)
 }
 

@@ -26,9 +26,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"runtime/debug"
-	"syscall"
+
+	"github.com/bsnn/bsnn/tools/internal/cli"
 )
 
 func main() {
@@ -41,13 +41,8 @@ func main() {
 // mainImpl runs the command; SIGINT and SIGTERM cancel the training
 // context, which makes the trainer finish its step and save a checkpoint.
 func mainImpl(args []string, stdout, stderr io.Writer) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := cli.InterruptContext()
 	defer stop()
-	go func() {
-		<-ctx.Done()
-		// A second Ctrl-C kills the process at once.
-		stop()
-	}()
 	return run(&env{ctx: ctx, stdout: stdout, stderr: stderr}, args)
 }
 
