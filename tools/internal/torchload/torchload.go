@@ -126,6 +126,30 @@ type storages struct {
 	total int64
 }
 
+// persistentLoad returns the unpickler's persistent-ID hook: it parses a
+// storage reference, returns the storage already made for its key (which
+// must agree in type and size), or makes one with create and adds it under
+// the size caps.
+func (s *storages) persistentLoad(legacy bool, create func(dt DType, key string, numel int64) (*storage, error)) func(pid interface{}) (interface{}, error) {
+	return func(pid interface{}) (interface{}, error) {
+		dt, key, numel, err := parsePID(pid, legacy)
+		if err != nil {
+			return nil, err
+		}
+		if old := s.byKey[key]; old != nil {
+			if old.dtype != dt || old.numel != numel {
+				return nil, fmt.Errorf("storage %q is referenced as %v×%d and as %v×%d", key, old.dtype, old.numel, dt, numel)
+			}
+			return old, nil
+		}
+		st, err := create(dt, key, numel)
+		if err != nil {
+			return nil, err
+		}
+		return st, s.add(st)
+	}
+}
+
 func (s *storages) add(st *storage) error {
 	n := st.numel * int64(st.dtype.Size())
 	if n > maxStorageBytes || uint64(n) > uint64(math.MaxInt) {
@@ -228,17 +252,7 @@ func readZip(r io.ReaderAt, size int64) (*Checkpoint, error) {
 		return nil, fmt.Errorf("data.pkl: %w", err)
 	}
 	st := &storages{byKey: map[string]*storage{}}
-	persistent := func(pid interface{}) (interface{}, error) {
-		dt, key, numel, err := parsePID(pid, false)
-		if err != nil {
-			return nil, err
-		}
-		if s := st.byKey[key]; s != nil {
-			if s.dtype != dt || s.numel != numel {
-				return nil, fmt.Errorf("storage %q is referenced as %v×%d and as %v×%d", key, s.dtype, s.numel, dt, numel)
-			}
-			return s, nil
-		}
+	persistent := st.persistentLoad(false, func(dt DType, key string, numel int64) (*storage, error) {
 		f := entries[prefix+"data/"+key]
 		if f == nil {
 			return nil, fmt.Errorf("storage %q has no zip entry %sdata/%s (truncated archive?)", key, prefix, key)
@@ -254,8 +268,8 @@ func readZip(r io.ReaderAt, size int64) (*Checkpoint, error) {
 			}
 			return b, err
 		}}
-		return s, st.add(s)
-	}
+		return s, nil
+	})
 	root, err := unpickle(data, persistent)
 	if err != nil {
 		return nil, fmt.Errorf("data.pkl: %w", err)
@@ -385,23 +399,12 @@ func readLegacy(r io.ReaderAt, size int64) (*Checkpoint, error) {
 		}
 	}
 	st := &storages{byKey: map[string]*storage{}}
-	persistent := func(pid interface{}) (interface{}, error) {
-		dt, key, numel, err := parsePID(pid, true)
-		if err != nil {
-			return nil, err
-		}
-		if s := st.byKey[key]; s != nil {
-			if s.dtype != dt || s.numel != numel {
-				return nil, fmt.Errorf("storage %q is referenced as %v×%d and as %v×%d", key, s.dtype, s.numel, dt, numel)
-			}
-			return s, nil
-		}
+	persistent := st.persistentLoad(true, func(dt DType, key string, numel int64) (*storage, error) {
 		if numel*int64(dt.Size()) > size {
 			return nil, fmt.Errorf("storage %q claims %d bytes, the file holds %d (truncated file?)", key, numel*int64(dt.Size()), size)
 		}
-		s := &storage{key: key, dtype: dt, numel: numel}
-		return s, st.add(s)
-	}
+		return &storage{key: key, dtype: dt, numel: numel}, nil
+	})
 	root, err := next("object", persistent)
 	if err != nil {
 		return nil, err
