@@ -180,6 +180,14 @@ type OptimConfig struct {
 	// frozen, its BN uses running statistics and no gradient is computed
 	// for it.
 	TrainLast int `json:"train_last"`
+	// TrainFirst > 0 trains only the first TrainFirst conv/linear layers
+	// (with their BN and the gates and neurons after them, up to the next
+	// conv/linear layer); everything after is frozen and its BN uses
+	// running statistics, while the gradient still flows back through it.
+	// It suits a shift of the input domain (contrast, sensor) that the
+	// first layers can absorb, leaving the deployed features intact.
+	// TrainFirst and TrainLast together train their union.
+	TrainFirst int `json:"train_first,omitempty"`
 }
 
 // Parameter groups, for OptimConfig.GroupLR and StepStats.
@@ -341,8 +349,8 @@ func (c *Config) check() error {
 	default:
 		return fmt.Errorf("finetune: config: schedule %q, want constant or cosine", o.Schedule)
 	}
-	if o.WarmupSteps < 0 || o.TotalSteps < 0 || o.TrainLast < 0 {
-		return fmt.Errorf("finetune: config: warm-up %d, total steps %d and train-last %d must be non-negative", o.WarmupSteps, o.TotalSteps, o.TrainLast)
+	if o.WarmupSteps < 0 || o.TotalSteps < 0 || o.TrainLast < 0 || o.TrainFirst < 0 {
+		return fmt.Errorf("finetune: config: warm-up %d, total steps %d, train-last %d and train-first %d must be non-negative", o.WarmupSteps, o.TotalSteps, o.TrainLast, o.TrainFirst)
 	}
 	for g, m := range o.GroupLR {
 		switch g {

@@ -188,24 +188,28 @@ func buildNet(cfg Config, specs []LayerSpec) (*Net, error) {
 	return n, nil
 }
 
-// applyFreeze freezes everything before the last TrainLast conv/linear
-// layers and works out which nodes need gradients.
+// applyFreeze freezes everything outside the first TrainFirst and the last
+// TrainLast conv/linear layers (nothing when both are 0) and works out
+// which nodes need gradients.
 func (n *Net) applyFreeze() {
-	first := 0
-	if k := n.cfg.Optim.TrainLast; k > 0 {
-		seen := 0
-		for i := len(n.specs) - 1; i >= 0; i-- {
-			if op := n.specs[i].Op; op == model.OpConv2D || op == model.OpLinear {
-				seen++
-				if seen == k {
-					first = i
-					break
-				}
-			}
+	last, first := n.cfg.Optim.TrainLast, n.cfg.Optim.TrainFirst
+	var convs []int // node indices of the conv/linear layers, in order
+	for i, s := range n.specs {
+		if s.Op == model.OpConv2D || s.Op == model.OpLinear {
+			convs = append(convs, i)
 		}
 	}
+	trained := func(node int) bool {
+		if last == 0 && first == 0 {
+			return true
+		}
+		if last > 0 && (last >= len(convs) || node >= convs[len(convs)-last]) {
+			return true
+		}
+		return first > 0 && (first >= len(convs) || node < convs[first])
+	}
 	for _, p := range n.params {
-		p.Frozen = p.Node < first
+		p.Frozen = !trained(p.Node)
 		if p.Group == GroupAlpha && n.cfg.AGMM.Alpha != AlphaLearn {
 			p.Frozen = true
 		}

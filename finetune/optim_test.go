@@ -170,6 +170,59 @@ func TestTrainLast(t *testing.T) {
 	}
 }
 
+// TestTrainFirst trains only the first conv layer of a fine-tuned network:
+// every later parameter stays, yet the gradient flows back through the
+// frozen layers to reach conv1, and TrainLast adds its layers to the set.
+func TestTrainFirst(t *testing.T) {
+	src := smallConfigs()["mnist"]
+	src.BN.Momentum = 1
+	m, err := trained(t, src, 3).Export(model.Provenance{Accuracy: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		last   int
+		prefix []string
+	}{
+		{0, []string{"conv1."}},
+		{1, []string{"conv1.", "fc."}},
+	} {
+		cfg := DefaultConfig(PresetModel)
+		cfg.Optim.TrainFirst = 1
+		cfg.Optim.TrainLast = tc.last
+		cfg.Optim.LR = 0.5
+		n, err := FromModel(m, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := stateOf(n)
+		if _, err := n.TrainStep(randomInput(n, 8, 1), randomLabels(n, 8, 1)); err != nil {
+			t.Fatal(err)
+		}
+		after := stateOf(n)
+		for _, p := range n.Params() {
+			train := false
+			for _, pre := range tc.prefix {
+				train = train || strings.HasPrefix(p.Name, pre)
+			}
+			if p.Frozen == train {
+				t.Errorf("last %d: %s: frozen %v", tc.last, p.Name, p.Frozen)
+			}
+			if !train && !slices.Equal(before[p.Name], after[p.Name]) {
+				t.Errorf("last %d: %s changed although frozen", tc.last, p.Name)
+			}
+		}
+		if slices.Equal(before["conv1.weight"], after["conv1.weight"]) {
+			t.Errorf("last %d: conv1.weight did not train", tc.last)
+		}
+		for i, s := range n.Specs() {
+			if s.Name == "conv3" && !n.up[i] {
+				t.Errorf("last %d: no gradient flows back through the frozen conv3", tc.last)
+			}
+		}
+	}
+}
+
 // TestFlipStatistics: the step's flip rate is the fraction of latent
 // weights whose sign the update changed.
 func TestFlipStatistics(t *testing.T) {

@@ -339,6 +339,8 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"-transform", "blur"}, "-transform"},
 		{[]string{"-transform", "rotate=x"}, "not a number"},
 		{[]string{"-train-last", "2"}, "fine-tuning"},
+		{[]string{"-train-first", "1"}, "fine-tuning"},
+		{[]string{"-train-first", "-1"}, "negative"},
 		{[]string{"-latent-scale", "0.0078125"}, "fine-tuning"},
 		{[]string{"-finetune", "m.bsnn", "-latent-scale", "0.01"}, "power of two"},
 		{[]string{"-finetune", "m.bsnn", "-latent-scale", "-0.5"}, "power of two"},

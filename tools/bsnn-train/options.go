@@ -65,9 +65,10 @@ type options struct {
 
 	Seed uint64 `json:"seed"`
 
-	Finetune  string `json:"finetune"`
-	TrainLast int    `json:"train_last"`
-	FreezeBN  bool   `json:"freeze_bn"`
+	Finetune   string `json:"finetune"`
+	TrainLast  int    `json:"train_last"`
+	TrainFirst int    `json:"train_first,omitempty"`
+	FreezeBN   bool   `json:"freeze_bn"`
 	// LatentScale is the magnitude of the latent binary weights FromModel
 	// starts fine-tuning from (0: finetune's default).
 	LatentScale float64 `json:"latent_scale,omitempty"`
@@ -143,7 +144,8 @@ func (o *options) register(fs *flag.FlagSet) {
 	fs.Uint64Var(&o.Seed, "seed", 1, "seed of weight initialization, shuffling, augmentation and rate encoding")
 
 	fs.StringVar(&o.Finetune, "finetune", "", "fine-tune this .bsnn model instead of training a preset from scratch")
-	fs.IntVar(&o.TrainLast, "train-last", 0, "train only the last k conv/linear layers (0: all)")
+	fs.IntVar(&o.TrainLast, "train-last", 0, "train only the last k conv/linear layers (0: all; with -train-first, both sets)")
+	fs.IntVar(&o.TrainFirst, "train-first", 0, "train only the first k conv/linear layers, the gradient flowing back through the frozen rest (0: all); suits an input-domain shift such as inverted contrast")
 	fs.BoolVar(&o.FreezeBN, "freeze-bn", true, "fine-tuning: keep the model's BatchNorm statistics (γ and β still train)")
 	fs.Float64Var(&o.LatentScale, "latent-scale", 0, "fine-tuning: magnitude of the latent binary weights, a power of two (0: the one nearest 1/(2√fan-in)); smaller lets binary weights flip sooner")
 }
@@ -348,6 +350,10 @@ func (o *options) check() error {
 		// Freezing fresh random layers is allowed by the library but is
 		// almost always a mistake on the command line.
 		return fmt.Errorf("-train-last applies to fine-tuning (-finetune model.bsnn)")
+	case o.TrainFirst < 0:
+		return fmt.Errorf("-train-first %d: must not be negative", o.TrainFirst)
+	case o.TrainFirst > 0 && !o.finetuning():
+		return fmt.Errorf("-train-first applies to fine-tuning (-finetune model.bsnn)")
 	case o.LatentScale != 0 && !o.finetuning():
 		return fmt.Errorf("-latent-scale applies to fine-tuning (-finetune model.bsnn)")
 	case o.LatentScale != 0 && !isPow2(o.LatentScale):
@@ -419,6 +425,7 @@ func (o *options) config() (finetune.Config, error) {
 	}
 	p.WarmupSteps = o.Warmup
 	p.TrainLast = o.TrainLast
+	p.TrainFirst = o.TrainFirst
 	p.GroupLR = map[string]float32{}
 	if o.LRBinary != 1 {
 		p.GroupLR[finetune.GroupBinary] = float32(o.LRBinary)

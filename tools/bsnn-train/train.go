@@ -507,6 +507,9 @@ func describeOptim(c finetune.Config) string {
 	if p.TrainLast > 0 {
 		s += fmt.Sprintf(" train-last=%d", p.TrainLast)
 	}
+	if p.TrainFirst > 0 {
+		s += fmt.Sprintf(" train-first=%d", p.TrainFirst)
+	}
 	return s
 }
 
