@@ -496,7 +496,8 @@ func TestStudy(t *testing.T) {
 		t.Errorf("binary-factor.json: %+v, %v", fp, err)
 	}
 	md := string(readFile(t, filepath.Join(dir, "summary.md")))
-	if !strings.Contains(md, "| sgd (no AGMM, SGD) | 1 |") || !strings.Contains(md, "sgd-lowlr") || !strings.Contains(md, "flips/iter conv2") {
+	if !strings.Contains(md, "| sgd (no AGMM, SGD) | 1 |") || !strings.Contains(md, "sgd-lowlr") || !strings.Contains(md, "flips/iter conv2") ||
+		!strings.Contains(md, "Budget: a fixed random 64 training images, the first 32 test images") {
 		t.Errorf("summary.md:\n%s", md)
 	}
 	csvText := string(readFile(t, filepath.Join(dir, "summary.csv")))

@@ -562,6 +562,16 @@ func (c *studyConfig) summarize(e *env, results []runResult, fp *factorProbe) er
 	}
 	var md strings.Builder
 	fmt.Fprintf(&md, "# AGMM ablation: %s, %s preset, T=%d, batch %d, %d epochs, seeds %v\n\n", c.data, c.arch, c.T, c.batch, c.epochs, c.seeds)
+	// The budget and the extra flags, so that the table can be read (and
+	// rerun) without the command that made it.
+	fmt.Fprintf(&md, "Budget: %s training images, %s test images; SGD lr %g, Adam lr %g.", subsetText(c.trainN, "a fixed random %d"), subsetText(c.testN, "the first %d"), c.sgdLR, c.adamLR)
+	if len(c.trainFlags) > 0 {
+		fmt.Fprintf(&md, " Every run: `%s`.", strings.Join(c.trainFlags, " "))
+	}
+	if len(c.agmmFlags) > 0 {
+		fmt.Fprintf(&md, " AGMM runs: `%s`.", strings.Join(c.agmmFlags, " "))
+	}
+	md.WriteString("\n\n")
 	if fp != nil {
 		fmt.Fprintf(&md, "sgd-lowlr binary-layer learning-rate factor: %.3g (%s", fp.Factor, fp.Command)
 		if len(fp.Ratio) > 0 {
@@ -729,4 +739,12 @@ func (c *studyConfig) studyPlots(sums []*variantSummary) error {
 		}
 	}
 	return nil
+}
+
+// subsetText names a -train-n / -test-n subset for the summary.
+func subsetText(n int, format string) string {
+	if n <= 0 {
+		return "all"
+	}
+	return fmt.Sprintf(format, n)
 }
