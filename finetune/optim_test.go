@@ -126,10 +126,11 @@ func TestScheduleAndGroups(t *testing.T) {
 	}
 }
 
-// TestTrainLast freezes everything but the last conv/linear layers of a
-// network fine-tuned from a model: their parameters stay and no gradient is
-// computed for them, while the last layers train.
-func TestTrainLast(t *testing.T) {
+// freezeStep fine-tunes a model exported from a small trained MNIST net
+// with first and last as OptimConfig.TrainFirst and TrainLast, takes one
+// training step and returns the net and its parameters before and after.
+func freezeStep(t *testing.T, first, last int) (n *Net, before, after map[string][]float32) {
+	t.Helper()
 	src := smallConfigs()["mnist"]
 	src.BN.Momentum = 1 // running statistics = the last batch's: evaluation mode is alive
 	m, err := trained(t, src, 3).Export(model.Provenance{Accuracy: -1})
@@ -137,17 +138,23 @@ func TestTrainLast(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := DefaultConfig(PresetModel)
-	cfg.Optim.TrainLast = 2 // conv3 and fc
+	cfg.Optim.TrainFirst, cfg.Optim.TrainLast = first, last
 	cfg.Optim.LR = 0.5
-	n, err := FromModel(m, cfg)
-	if err != nil {
+	if n, err = FromModel(m, cfg); err != nil {
 		t.Fatal(err)
 	}
-	before := stateOf(n)
+	before = stateOf(n)
 	if _, err := n.TrainStep(randomInput(n, 8, 1), randomLabels(n, 8, 1)); err != nil {
 		t.Fatal(err)
 	}
-	after := stateOf(n)
+	return n, before, stateOf(n)
+}
+
+// TestTrainLast freezes everything but the last conv/linear layers of a
+// network fine-tuned from a model: their parameters stay and no gradient is
+// computed for them, while the last layers train.
+func TestTrainLast(t *testing.T) {
+	n, before, after := freezeStep(t, 0, 2) // conv3 and fc
 	for _, p := range n.Params() {
 		same := slices.Equal(before[p.Name], after[p.Name])
 		last := strings.HasPrefix(p.Name, "conv3.") || strings.HasPrefix(p.Name, "fc.") || strings.HasPrefix(p.Name, "agmm3.")
@@ -174,12 +181,6 @@ func TestTrainLast(t *testing.T) {
 // every later parameter stays, yet the gradient flows back through the
 // frozen layers to reach conv1, and TrainLast adds its layers to the set.
 func TestTrainFirst(t *testing.T) {
-	src := smallConfigs()["mnist"]
-	src.BN.Momentum = 1
-	m, err := trained(t, src, 3).Export(model.Provenance{Accuracy: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, tc := range []struct {
 		last   int
 		prefix []string
@@ -187,19 +188,7 @@ func TestTrainFirst(t *testing.T) {
 		{0, []string{"conv1."}},
 		{1, []string{"conv1.", "fc."}},
 	} {
-		cfg := DefaultConfig(PresetModel)
-		cfg.Optim.TrainFirst = 1
-		cfg.Optim.TrainLast = tc.last
-		cfg.Optim.LR = 0.5
-		n, err := FromModel(m, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		before := stateOf(n)
-		if _, err := n.TrainStep(randomInput(n, 8, 1), randomLabels(n, 8, 1)); err != nil {
-			t.Fatal(err)
-		}
-		after := stateOf(n)
+		n, before, after := freezeStep(t, 1, tc.last)
 		for _, p := range n.Params() {
 			train := false
 			for _, pre := range tc.prefix {
