@@ -8,9 +8,9 @@ import (
 	"hash/crc32"
 	"math"
 	"os"
-	"path/filepath"
 
 	"github.com/bsnn/bsnn/bitops"
+	"github.com/bsnn/bsnn/internal/atomicfile"
 )
 
 // Checkpoint file layout (little-endian):
@@ -125,38 +125,11 @@ func (n *Net) SaveCheckpoint(path string) error {
 	return writeAtomic(path, buf.Bytes())
 }
 
-// writeAtomic writes data to a temporary file next to path, syncs it and
-// renames it over path, then syncs the directory.
-func writeAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("finetune: checkpoint: %w", err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			_ = os.Remove(tmp)
-			err = fmt.Errorf("finetune: writing checkpoint %s: %w", path, err)
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return err
-	}
-	if d, derr := os.Open(dir); derr == nil {
-		_ = d.Sync() // the rename is durable once the directory is synced
-		d.Close()
+// writeAtomic writes a checkpoint through atomicfile, so a failed write
+// never replaces the last good checkpoint.
+func writeAtomic(path string, data []byte) error {
+	if err := atomicfile.WriteFile(path, data, 0o600); err != nil {
+		return fmt.Errorf("finetune: writing checkpoint %s: %w", path, err)
 	}
 	return nil
 }

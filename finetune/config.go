@@ -184,8 +184,9 @@ type OptimConfig struct {
 	// (with their BN and the gates and neurons after them, up to the next
 	// conv/linear layer); everything after is frozen and its BN uses
 	// running statistics, while the gradient still flows back through it.
-	// It suits a shift of the input domain (contrast, sensor) that the
-	// first layers can absorb, leaving the deployed features intact.
+	// It is meant for an input-domain shift the first layers can absorb
+	// while the deployed features stay intact; for inverted contrast it
+	// did not work (docs/training.md).
 	// TrainFirst and TrainLast together train their union.
 	TrainFirst int `json:"train_first,omitempty"`
 }

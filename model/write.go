@@ -4,11 +4,10 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 
 	flatbuffers "github.com/google/flatbuffers/go"
 
+	"github.com/bsnn/bsnn/internal/atomicfile"
 	"github.com/bsnn/bsnn/model/internal/fb"
 )
 
@@ -36,45 +35,12 @@ func Encode(m *Model) ([]byte, error) {
 // Save writes m to path atomically: the bytes go to a temporary file in the
 // same directory, which is synced and then renamed over path, so a crash
 // leaves either the old file or the new one, never a partial file.
-func Save(path string, m *Model) (err error) {
+func Save(path string, m *Model) error {
 	data, err := Encode(m)
 	if err != nil {
 		return err
 	}
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	// CreateTemp makes the file 0600; a model file is not a secret.
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	// Make the rename itself durable. Not every system can sync a
-	// directory; the file is in place either way.
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
+	return atomicfile.WriteFile(path, data, 0o644) // a model file is not a secret
 }
 
 // encode builds the file without checking m's semantics (tests use it to

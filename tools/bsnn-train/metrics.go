@@ -14,6 +14,7 @@ import (
 	"strconv"
 
 	"github.com/bsnn/bsnn/finetune"
+	"github.com/bsnn/bsnn/internal/atomicfile"
 	"github.com/bsnn/bsnn/tools/internal/plot"
 )
 
@@ -248,10 +249,10 @@ func writeMetrics(dir string, rows []epochRow, ln layerNames) error {
 	if err := w.Error(); err != nil {
 		return err
 	}
-	if err := plot.WriteFileAtomic(filepath.Join(dir, metricsJSONL), jb.Bytes()); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, metricsJSONL), jb.Bytes(), 0o600); err != nil {
 		return err
 	}
-	return plot.WriteFileAtomic(filepath.Join(dir, metricsCSV), cb.Bytes())
+	return atomicfile.WriteFile(filepath.Join(dir, metricsCSV), cb.Bytes(), 0o600)
 }
 
 // writePlots draws the per-epoch charts into dir.

@@ -145,7 +145,7 @@ func (o *options) register(fs *flag.FlagSet) {
 
 	fs.StringVar(&o.Finetune, "finetune", "", "fine-tune this .bsnn model instead of training a preset from scratch")
 	fs.IntVar(&o.TrainLast, "train-last", 0, "train only the last k conv/linear layers (0: all; with -train-first, both sets)")
-	fs.IntVar(&o.TrainFirst, "train-first", 0, "train only the first k conv/linear layers, the gradient flowing back through the frozen rest (0: all); suits an input-domain shift such as inverted contrast")
+	fs.IntVar(&o.TrainFirst, "train-first", 0, "train only the first k conv/linear layers, the gradient flowing back through the frozen rest (0: all)")
 	fs.BoolVar(&o.FreezeBN, "freeze-bn", true, "fine-tuning: keep the model's BatchNorm statistics (γ and β still train)")
 	fs.Float64Var(&o.LatentScale, "latent-scale", 0, "fine-tuning: magnitude of the latent binary weights, a power of two (0: the one nearest 1/(2√fan-in)); smaller lets binary weights flip sooner")
 }

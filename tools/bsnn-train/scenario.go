@@ -16,9 +16,9 @@ import (
 
 	"github.com/bsnn/bsnn/finetune"
 	"github.com/bsnn/bsnn/finetune/data"
+	"github.com/bsnn/bsnn/internal/atomicfile"
 	"github.com/bsnn/bsnn/model"
 	"github.com/bsnn/bsnn/tools/internal/cli"
-	"github.com/bsnn/bsnn/tools/internal/plot"
 )
 
 const scenarioUsage = `usage: bsnn-train scenario -dir DIR [flags]
@@ -211,11 +211,11 @@ func scenario(e *env, args []string) error {
 		}
 	}
 	b, _ := json.MarshalIndent(r, "", "  ")
-	if err := plot.WriteFileAtomic(filepath.Join(c.dir, "scenario.json"), append(b, '\n')); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(c.dir, "scenario.json"), append(b, '\n'), 0o600); err != nil {
 		return err
 	}
 	md := c.markdown(r)
-	if err := plot.WriteFileAtomic(filepath.Join(c.dir, "scenario.md"), []byte(md)); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(c.dir, "scenario.md"), []byte(md), 0o600); err != nil {
 		return err
 	}
 	fmt.Fprint(e.stdout, md)

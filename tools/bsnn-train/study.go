@@ -17,6 +17,7 @@ import (
 
 	"github.com/bsnn/bsnn/finetune"
 	"github.com/bsnn/bsnn/finetune/data"
+	"github.com/bsnn/bsnn/internal/atomicfile"
 	"github.com/bsnn/bsnn/tools/internal/cli"
 	"github.com/bsnn/bsnn/tools/internal/plot"
 )
@@ -330,7 +331,7 @@ func (c *studyConfig) binaryFactor(e *env) (*factorProbe, error) {
 		return nil, fmt.Errorf("study: measuring -binary-factor: %w", err)
 	}
 	b, _ := json.MarshalIndent(fp, "", "  ")
-	if err := plot.WriteFileAtomic(path, append(b, '\n')); err != nil {
+	if err := atomicfile.WriteFile(path, append(b, '\n'), 0o600); err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(e.stderr, "study: binary-layer learning-rate factor %.3g (per layer %v), kept in %s\n", fp.Factor, fp.Ratio, path)
@@ -656,10 +657,10 @@ func (c *studyConfig) summarize(e *env, results []runResult, fp *factorProbe) er
 	if err := w.WriteAll(csvRows); err != nil {
 		return err
 	}
-	if err := plot.WriteFileAtomic(filepath.Join(c.dir, "summary.md"), []byte(md.String())); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(c.dir, "summary.md"), []byte(md.String()), 0o600); err != nil {
 		return err
 	}
-	if err := plot.WriteFileAtomic(filepath.Join(c.dir, "summary.csv"), []byte(cb.String())); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(c.dir, "summary.csv"), []byte(cb.String()), 0o600); err != nil {
 		return err
 	}
 	if err := c.studyPlots(sums); err != nil {

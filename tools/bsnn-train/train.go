@@ -16,9 +16,9 @@ import (
 
 	"github.com/bsnn/bsnn/finetune"
 	"github.com/bsnn/bsnn/finetune/data"
+	"github.com/bsnn/bsnn/internal/atomicfile"
 	"github.com/bsnn/bsnn/model"
 	"github.com/bsnn/bsnn/tools/internal/cli"
-	"github.com/bsnn/bsnn/tools/internal/plot"
 )
 
 // Names in the run directory and in the checkpoint's metadata.
@@ -464,7 +464,7 @@ func writeReport(path string, res *result) error {
 	if err != nil {
 		return err
 	}
-	if err := plot.WriteFileAtomic(path, append(b, '\n')); err != nil {
+	if err := atomicfile.WriteFile(path, append(b, '\n'), 0o600); err != nil {
 		return fmt.Errorf("-report: %w", err)
 	}
 	return nil
