@@ -52,6 +52,8 @@ func (a *asmBlocks) kernels(name string, prio, skipDiv int, events func(planes, 
 		xnorGemm: func(dst []int32, x []uint64, m int, w []uint64, n, words, nbits int) {
 			a.gemm(true, dst, x, m, w, n, words, nbits)
 		},
+		// Until the sets have a blocked direct-conv kernel of their own.
+		andGemmRows:  andGemmRowsGeneric,
 		andRowBlocks: a.andRowBlocks,
 		events:       events,
 		popcount:     a.popcount,

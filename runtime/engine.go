@@ -76,6 +76,12 @@ type tensor struct {
 	asFloat *tensor // spikes: the float copy made for float consumers
 }
 
+// px returns the word offset, within a frame, of spike pixel p (p = y·W+x)
+// of a spike tensor. Every reader and writer of packed spikes addresses
+// pixels through it, so the map's layout (for instance a zero halo around
+// it for the direct convolution) is defined in one place.
+func (t *tensor) px(p int) int { return p * t.pw }
+
 func (t *tensor) fr(b, step int) int {
 	if t.steps == 1 {
 		return b
