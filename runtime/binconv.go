@@ -12,10 +12,15 @@ import (
 // output pixel of each frame is one row of an AND-popcount GEMM against the
 // packed weight rows.
 //
-// A row's patch is gathered (im2col) from the channel-packed input; padding
-// is zero spikes. Rows of a silent frame, and rows whose whole patch is
-// silent, are not computed: their output is the layer's bias. The remaining
-// rows are packed together and go through the dense or the sparse kernel.
+// Dense execution is a direct convolution: the input map carries a zero
+// halo as wide as the padding, so each row (the K×K taps of one output
+// pixel) is K runs of K·words-per-pixel contiguous words read in place by
+// bitops.AndGemmRows; nothing is gathered. A row's popcount, which the AND
+// form needs, is the sum of its taps' counts from a per-pixel count map made
+// once per pass. The sparse kernel, which skips zero words inside a row,
+// works on gathered rows (im2col; padding is zero spikes). Either way rows of
+// a silent frame, and rows whose whole patch is silent, are not computed:
+// their output is the layer's bias.
 type binConv struct {
 	e       *Engine
 	li      int
@@ -30,15 +35,19 @@ type binConv struct {
 	scale   []float32
 	bias    []float32
 	silent  []float32 // output of an all-zero patch: float32(0·Scale)+Bias
+	counts  []int32   // per frame, spike count of every pixel of the haloed map
+	cframe  int       // counts per frame
 
 	rows   int  // this pass
 	grain  int  // this pass: rows per unit, at most rowGrain
 	sparse bool // this pass
+	direct bool // rows are read in place (the input has a halo ≥ pad)
+	cnt    countJob
 }
 
-// rowGrain is how many rows a unit gathers and multiplies at once: enough to
-// amortize the kernel call and reuse each weight block across rows, small
-// enough that the patch rows stay in L1/L2.
+// rowGrain is how many rows a unit multiplies at once: enough to amortize
+// the kernel call and reuse each weight block across rows, small enough
+// that the accumulators stay in L1/L2.
 const rowGrain = 32
 
 func newBinConv(e *Engine, li int, l *model.Layer, in, out *tensor) *binConv {
@@ -57,11 +66,22 @@ func newBinConv(e *Engine, li int, l *model.Layer, in, out *tensor) *binConv {
 	for o := range c.silent {
 		c.silent[o] = float32(float32(0)*c.scale[o]) + c.bias[o]
 	}
+	c.cnt.c = c
 	return c
 }
 
 func (c *binConv) need() need {
-	return need{u64: rowGrain * c.rw, i32: rowGrain * c.n, idx: rowGrain}
+	return need{u64: rowGrain * c.rw, i32: rowGrain * c.n, idx: 3 * rowGrain}
+}
+
+// prepare sizes what depends on the input's final layout (its halo is
+// planned after every op exists).
+func (c *binConv) prepare() {
+	c.direct = c.in.halo >= c.pad
+	if c.direct {
+		c.cframe = (c.ih + 2*c.in.halo) * (c.iw + 2*c.in.halo)
+		c.counts = make([]int32, c.e.cfg.batch*c.in.steps*c.cframe)
+	}
 }
 
 func (c *binConv) run(e *Engine) {
@@ -78,10 +98,13 @@ func (c *binConv) run(e *Engine) {
 	case Sparse:
 		c.sparse = true
 	default:
-		c.sparse = float64(nzw) < e.cfg.threshold*float64(frames*in.frame)
+		c.sparse = float64(nzw) < e.cfg.threshold*float64(frames*in.words)
 	}
 	for _, s := range e.scratch {
 		s.c = [4]int64{}
+	}
+	if c.direct && !c.sparse {
+		e.pool.run(&c.cnt, frames)
 	}
 	// Small layers (deep stages at batch 1) are split finer so that every
 	// thread gets about two units, down to 8 rows a unit.
@@ -107,15 +130,42 @@ func (c *binConv) run(e *Engine) {
 	st.BinaryOps += (words - skippedWords) * 64 * int64(c.n)
 }
 
+// countJob fills a direct conv's per-pixel spike counts, one frame a unit.
+// The halo's counts stay zero.
+type countJob struct{ c *binConv }
+
+func (j *countJob) unit(_, f int) {
+	c := j.c
+	in := c.in
+	cnt := c.counts[f*c.cframe : (f+1)*c.cframe]
+	if in.nnz[f] == 0 {
+		return // rows of a silent frame are skipped before counts are read
+	}
+	src := in.s[f*in.frame : (f+1)*in.frame]
+	pw, h := in.pw, in.halo
+	rowPix := c.iw + 2*h
+	k := c.e.k
+	for y := 0; y < c.ih; y++ {
+		base := (y+h)*rowPix + h
+		for x := 0; x < c.iw; x++ {
+			o := (base + x) * pw
+			cnt[base+x] = int32(k.Popcount(src[o : o+pw]))
+		}
+	}
+}
+
 func (c *binConv) unit(w, u int) {
 	sc := c.e.scratch[w]
 	lo := u * c.grain
 	hi := min(lo+c.grain, c.rows)
 	ohw := c.oh * c.ow
 	rw, n := c.rw, c.n
-	patch := sc.u64
 	k := 0
 	var skipped int64
+	var off, pop []int32
+	if c.direct && !c.sparse {
+		off, pop = sc.idx[rowGrain:2*rowGrain], sc.idx[2*rowGrain:3*rowGrain]
+	}
 	for r := lo; r < hi; r++ {
 		f := r / ohw
 		orow := c.out.f[r*n : (r+1)*n]
@@ -124,7 +174,12 @@ func (c *binConv) unit(w, u int) {
 			skipped++
 			continue
 		}
-		z := c.gather(patch[k*rw:(k+1)*rw], f, r-f*ohw)
+		var z int
+		if off != nil {
+			z = c.locate(&off[k], &pop[k], f, r-f*ohw)
+		} else {
+			z = c.gather(sc.u64[k*rw:(k+1)*rw], f, r-f*ohw)
+		}
 		if z == 0 {
 			copy(orow, c.silent)
 			skipped++
@@ -140,12 +195,16 @@ func (c *binConv) unit(w, u int) {
 	}
 	acc := sc.i32[:k*n]
 	var err error
-	if c.sparse {
+	switch {
+	case c.sparse:
 		var ks bitops.SparseStats
-		ks, err = c.e.k.AndGemmSparse(acc, patch[:k*rw], k, c.bits, n, rw)
+		ks, err = c.e.k.AndGemmSparse(acc, sc.u64[:k*rw], k, c.bits, n, rw)
 		sc.c[3] += ks.SkippedWords
-	} else {
-		err = c.e.k.AndGemm(acc, patch[:k*rw], k, c.bits, n, rw)
+	case off != nil:
+		seg := c.kw * c.in.pw
+		err = c.e.k.AndGemmRows(acc, c.in.s, off[:k], pop[:k], c.kh, c.in.rowStride(), seg, c.bits, n)
+	default:
+		err = c.e.k.AndGemm(acc, sc.u64[:k*rw], k, c.bits, n, rw)
 	}
 	if err != nil {
 		panic(fmt.Sprintf("runtime: layer %d: %v", c.li, err)) // shapes are fixed at compile time
@@ -159,6 +218,27 @@ func (c *binConv) unit(w, u int) {
 			orow[o] = float32(float32(a[o])*scale[o]) + bias[o]
 		}
 	}
+}
+
+// locate sets the in-place row of output pixel q of frame f: the word
+// offset of its top-left tap in the haloed map and its spike count, which
+// it returns.
+func (c *binConv) locate(off, pop *int32, f, q int) int {
+	in := c.in
+	h := in.halo
+	rowPix := c.iw + 2*h
+	oy, ox := q/c.ow, q%c.ow
+	p0 := (oy*c.stride-c.pad+h)*rowPix + ox*c.stride - c.pad + h
+	cnt := c.counts[f*c.cframe:]
+	s := int32(0)
+	for ky := 0; ky < c.kh; ky++ {
+		for _, v := range cnt[p0+ky*rowPix : p0+ky*rowPix+c.kw] {
+			s += v
+		}
+	}
+	*off = int32(f*in.frame + p0*in.pw)
+	*pop = s
+	return int(s)
 }
 
 // gather writes the patch of output pixel q of frame f into dst and returns
@@ -179,7 +259,7 @@ func (c *binConv) gather(dst []uint64, f, q int) int {
 				clear(seg)
 				continue
 			}
-			o := (iy*c.iw + ix) * pw
+			o := c.in.px(iy*c.iw + ix)
 			for j, v := range src[o : o+pw] {
 				seg[j] = v
 				nz += int((v | -v) >> 63) // 1 when v != 0

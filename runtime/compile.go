@@ -30,6 +30,7 @@ func (e *Engine) newTensor(sh model.Shape, spikes bool, steps int) *tensor {
 	t := &tensor{shape: sh, spikes: spikes, steps: steps, hw: sh.H * sh.W, pw: bitops.Words(sh.C), last: -1}
 	if spikes {
 		t.frame = t.hw * t.pw
+		t.words = t.frame
 		n := e.cfg.batch * steps
 		t.nnz, t.nzw = make([]int64, n), make([]int64, n)
 	} else {
@@ -151,6 +152,7 @@ func (e *Engine) compile() error {
 		e.outs[i] = out
 	}
 	e.logits = make([]float32, e.cfg.batch*e.classes)
+	e.planHalos()
 	e.allocate()
 	var nd need
 	for _, n := range needs {
@@ -249,6 +251,27 @@ func (e *Engine) lifInputs(i int, o *lifOp) []*tensor {
 	return ins
 }
 
+// planHalos gives every spike map that a direct binary conv reads a zero
+// border as wide as the largest padding among its readers.
+func (e *Engine) planHalos() {
+	for _, o := range e.ops {
+		c, ok := o.(*binConv)
+		if !ok || c.pad == 0 || !c.in.spikes || c.in.hw == 1 && c.kh == 1 && c.kw == 1 {
+			continue
+		}
+		t := c.in
+		if c.pad > t.halo {
+			t.halo = c.pad
+			t.frame = (t.shape.H + 2*t.halo) * (t.shape.W + 2*t.halo) * t.pw
+		}
+	}
+	for _, o := range e.ops {
+		if c, ok := o.(*binConv); ok {
+			c.prepare()
+		}
+	}
+}
+
 // allocate gives every tensor a buffer, reusing the buffers of tensors no
 // longer read (unless tracing). A buffer is released only after the op that
 // last reads it has allocated its own outputs, so no op reads and writes the
@@ -271,7 +294,12 @@ func (e *Engine) allocate() {
 		freeF = append(freeF[:best], freeF[best+1:]...)
 		return b[:n]
 	}
-	takeW := func(n int) []uint64 {
+	takeW := func(n int, halo bool) []uint64 {
+		if halo {
+			// Never shared: the border must stay zero.
+			e.bufWords += int64(n)
+			return make([]uint64, n)
+		}
 		best := -1
 		for i, b := range freeW {
 			if cap(b) >= n && (best < 0 || cap(b) < cap(freeW[best])) {
@@ -287,7 +315,7 @@ func (e *Engine) allocate() {
 		return b[:n]
 	}
 	release := func(t *tensor) {
-		if t.freed || e.cfg.trace {
+		if t.freed || e.cfg.trace || t.halo > 0 {
 			return
 		}
 		t.freed = true
@@ -301,7 +329,7 @@ func (e *Engine) allocate() {
 		for _, t := range p.outs {
 			n := e.cfg.batch * t.steps * t.frame
 			if t.spikes {
-				t.s = takeW(n)
+				t.s = takeW(n, t.halo > 0)
 			} else {
 				t.f = takeF(n)
 			}

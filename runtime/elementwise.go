@@ -47,7 +47,7 @@ func (o *convertOp) unit(_, u int) {
 	f, lo, hi := o.pj.span(u)
 	C, pw := o.in.shape.C, o.in.pw
 	for p := lo; p < hi; p++ {
-		src := o.in.s[f*o.in.frame+p*pw : f*o.in.frame+(p+1)*pw]
+		src := o.in.s[f*o.in.frame+o.in.px(p) : f*o.in.frame+o.in.px(p)+pw]
 		dst := o.out.f[f*o.out.frame+p*C : f*o.out.frame+(p+1)*C]
 		for c := range dst {
 			dst[c] = float32(src[c>>6] >> uint(c&63) & 1)
@@ -259,7 +259,7 @@ func (o *lifOp) unit(w, u int) {
 							// Adding 1 where the shortcut spiked; adding +0
 							// elsewhere would only turn a −0 into +0,
 							// which no spike can tell apart.
-							for sw := r.s[fr*r.frame+p*r.pw+j]; sw != 0; sw &= sw - 1 {
+							for sw := r.s[fr*r.frame+r.px(p)+j]; sw != 0; sw &= sw - 1 {
 								i := bits.TrailingZeros64(sw)
 								z[i] = z[i] + 1
 							}
@@ -275,7 +275,7 @@ func (o *lifOp) unit(w, u int) {
 				}
 				s := integrate(m, x, lam, vth, hard)
 				fo := b*T + t
-				o.out.s[fo*o.out.frame+p*pw+j] = s
+				o.out.s[fo*o.out.frame+o.out.px(p)+j] = s
 				cnt[2*t] += int64(bits.OnesCount64(s))
 				cnt[2*t+1] += int64((s | -s) >> 63)
 			}
@@ -354,13 +354,13 @@ func (o *addOp) unit(_, u int) {
 			}
 		case !o.a.spikes:
 			x := o.a.f[fa*o.a.frame+p*C : fa*o.a.frame+(p+1)*C]
-			addSpikes(d, x, o.b.s[fb*o.b.frame+p*o.b.pw:])
+			addSpikes(d, x, o.b.s[fb*o.b.frame+o.b.px(p):])
 		case !o.b.spikes:
 			y := o.b.f[fb*o.b.frame+p*C : fb*o.b.frame+(p+1)*C]
-			spikesAdd(d, o.a.s[fa*o.a.frame+p*o.a.pw:], y)
+			spikesAdd(d, o.a.s[fa*o.a.frame+o.a.px(p):], y)
 		default:
-			sa := o.a.s[fa*o.a.frame+p*o.a.pw:]
-			sb := o.b.s[fb*o.b.frame+p*o.b.pw:]
+			sa := o.a.s[fa*o.a.frame+o.a.px(p):]
+			sb := o.b.s[fb*o.b.frame+o.b.px(p):]
 			for c := range d {
 				d[c] = float32(sa[c>>6]>>uint(c&63)&1) + float32(sb[c>>6]>>uint(c&63)&1)
 			}

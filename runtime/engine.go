@@ -67,6 +67,11 @@ type tensor struct {
 	steps   int
 	hw, pw  int
 	frame   int // floats or words per frame
+	// halo is the width in pixels of the zero border around a spike map
+	// that a binary conv reads in place (its padding); the border is never
+	// written, so padded taps read zero spikes without a bounds test.
+	halo    int
+	words   int // spikes: words of the map itself (hw·pw, without the halo)
 	f       []float32
 	s       []uint64
 	nnz     []int64 // spikes: set bits per frame
@@ -80,7 +85,17 @@ type tensor struct {
 // of a spike tensor. Every reader and writer of packed spikes addresses
 // pixels through it, so the map's layout (for instance a zero halo around
 // it for the direct convolution) is defined in one place.
-func (t *tensor) px(p int) int { return p * t.pw }
+func (t *tensor) px(p int) int {
+	if t.halo == 0 {
+		return p * t.pw
+	}
+	w := t.shape.W
+	return ((p/w+t.halo)*(w+2*t.halo) + p%w + t.halo) * t.pw
+}
+
+// rowStride is the distance in words between vertically adjacent pixels of
+// a spike map.
+func (t *tensor) rowStride() int { return (t.shape.W + 2*t.halo) * t.pw }
 
 func (t *tensor) fr(b, step int) int {
 	if t.steps == 1 {
@@ -329,7 +344,7 @@ func (e *Engine) LayerOutput(i, sample int, dst []float32) ([]float32, error) {
 		for c := 0; c < sh.C; c++ {
 			for p := 0; p < t.hw; p++ {
 				if t.spikes {
-					dst = append(dst, float32(t.s[f*t.frame+p*t.pw+c>>6]>>uint(c&63)&1))
+					dst = append(dst, float32(t.s[f*t.frame+t.px(p)+c>>6]>>uint(c&63)&1))
 				} else {
 					dst = append(dst, t.f[f*t.frame+p*sh.C+c])
 				}

@@ -44,7 +44,7 @@ func (o *poolOp) unit(w, u int) {
 		var dw []uint64
 		var df []float32
 		if out.spikes {
-			dw = out.s[f*out.frame+q*out.pw : f*out.frame+(q+1)*out.pw]
+			dw = out.s[f*out.frame+out.px(q) : f*out.frame+out.px(q)+out.pw]
 			clear(dw)
 		} else {
 			df = out.f[f*out.frame+q*C : f*out.frame+(q+1)*C]
@@ -72,7 +72,7 @@ func (o *poolOp) unit(w, u int) {
 				n++
 				switch {
 				case o.max && in.spikes:
-					for j, v := range in.s[f*in.frame+p*in.pw : f*in.frame+(p+1)*in.pw] {
+					for j, v := range in.s[f*in.frame+in.px(p) : f*in.frame+in.px(p)+in.pw] {
 						dw[j] |= v
 					}
 				case o.max:
@@ -87,7 +87,7 @@ func (o *poolOp) unit(w, u int) {
 						}
 					}
 				case in.spikes:
-					for j, v := range in.s[f*in.frame+p*in.pw : f*in.frame+(p+1)*in.pw] {
+					for j, v := range in.s[f*in.frame+in.px(p) : f*in.frame+in.px(p)+in.pw] {
 						for v != 0 {
 							cnt[j*64+bits.TrailingZeros64(v)]++
 							v &= v - 1
@@ -146,7 +146,7 @@ func (o *gapOp) unit(_, u int) {
 	if in.spikes {
 		var cnt [64]int64
 		for p := 0; p < hw; p++ {
-			v := in.s[f*in.frame+p*in.pw+blk]
+			v := in.s[f*in.frame+in.px(p)+blk]
 			for v != 0 {
 				cnt[bits.TrailingZeros64(v)]++
 				v &= v - 1
@@ -194,11 +194,11 @@ func (o *flattenOp) unit(_, f int) {
 	}
 	dst := out.s[f*out.frame : (f+1)*out.frame]
 	if hw == 1 {
-		copy(dst, in.s[f*in.frame:(f+1)*in.frame])
+		copy(dst, in.s[f*in.frame+in.px(0):f*in.frame+in.px(0)+in.pw])
 	} else {
 		clear(dst)
 		for p := 0; p < hw; p++ {
-			for j, v := range in.s[f*in.frame+p*in.pw : f*in.frame+(p+1)*in.pw] {
+			for j, v := range in.s[f*in.frame+in.px(p) : f*in.frame+in.px(p)+in.pw] {
 				for v != 0 {
 					i := (j*64+bits.TrailingZeros64(v))*hw + p
 					dst[i>>6] |= 1 << uint(i&63)
@@ -306,7 +306,7 @@ func (o *encodeOp) unit(_, b int) {
 				word, bit := c>>6, uint64(1)<<uint(c&63)
 				for p, v := range x[c*hw : (c+1)*hw] {
 					if rate(rng, v) {
-						dst[p*out.pw+word] |= bit
+						dst[out.px(p)+word] |= bit
 					}
 				}
 			}
