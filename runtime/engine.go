@@ -64,9 +64,9 @@ type tensor struct {
 	// steps is 1 when the value is the same at every time step (the
 	// directly encoded input and what is computed from it alone) and T
 	// otherwise. Frame (b, t) is b·steps + t, or b when steps is 1.
-	steps   int
-	hw, pw  int
-	frame   int // floats or words per frame
+	steps  int
+	hw, pw int
+	frame  int // floats or words per frame
 	// halo is the width in pixels of the zero border around a spike map
 	// that a binary conv reads in place (its padding); the border is never
 	// written, so padded taps read zero spikes without a bounds test.
