@@ -38,7 +38,11 @@ type Kernels struct {
 	// xnorGemm: dst[i*n+j] = bits - 2*popcount(a_i XOR w_j).
 	xnorGemm func(dst []int32, a []uint64, m int, w []uint64, n, words, bits int)
 	// andGemmRows: AndGemmRows with checked arguments (see rows.go).
-	andGemmRows func(dst []int32, src []uint64, off, pop []int32, segs, segStride, segWords int, w []uint64, n int)
+	// andGemmRowsT: AndGemmRowsT likewise (rowst.go); wideRows is true
+	// where it is a native kernel rather than the generic fallback.
+	andGemmRowsT func(dst []int32, src []uint64, off, pop []int32, segs, segStride, segWords int, wt []uint64, n int)
+	wideRows     bool
+	andGemmRows  func(dst []int32, src []uint64, off, pop []int32, segs, segStride, segWords int, w []uint64, n int)
 	// andRowBlocks: dst[j] = 2*popcount(s AND w_j) - ps, where the popcount
 	// only visits the full blocks of blockWords words listed in blocks and,
 	// when tail is true, the words past the last full block. The caller
@@ -64,6 +68,7 @@ var Generic = &Kernels{
 	andGemm:      andGemmGeneric,
 	xnorGemm:     xnorGemmGeneric,
 	andGemmRows:  andGemmRowsGeneric,
+	andGemmRowsT: andGemmRowsTGeneric,
 	andRowBlocks: andRowBlocksGeneric,
 	events:       eventsGeneric,
 	popcount:     popcountGeneric,

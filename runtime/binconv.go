@@ -26,7 +26,8 @@ type binConv struct {
 	li      int
 	in, out *tensor
 	bits    []uint64
-	n, rw   int // output channels, words per row
+	wt      []uint64 // bits in word-major order, for sets with AndGemmRowsT
+	n, rw   int      // output channels, words per row
 	kh, kw  int
 	stride  int
 	pad     int
@@ -67,6 +68,9 @@ func newBinConv(e *Engine, li int, l *model.Layer, in, out *tensor) *binConv {
 		c.silent[o] = float32(float32(0)*c.scale[o]) + c.bias[o]
 	}
 	c.cnt.c = c
+	if e.k.WideRows() {
+		c.wt = bitops.TransposeWords(c.bits, c.n, c.rw)
+	}
 	return c
 }
 
@@ -200,9 +204,10 @@ func (c *binConv) unit(w, u int) {
 		var ks bitops.SparseStats
 		ks, err = c.e.k.AndGemmSparse(acc, sc.u64[:k*rw], k, c.bits, n, rw)
 		sc.c[3] += ks.SkippedWords
+	case off != nil && c.wt != nil:
+		err = c.e.k.AndGemmRowsT(acc, c.in.s, off[:k], pop[:k], c.kh, c.in.rowStride(), c.kw*c.in.pw, c.wt, n)
 	case off != nil:
-		seg := c.kw * c.in.pw
-		err = c.e.k.AndGemmRows(acc, c.in.s, off[:k], pop[:k], c.kh, c.in.rowStride(), seg, c.bits, n)
+		err = c.e.k.AndGemmRows(acc, c.in.s, off[:k], pop[:k], c.kh, c.in.rowStride(), c.kw*c.in.pw, c.bits, n)
 	default:
 		err = c.e.k.AndGemm(acc, sc.u64[:k*rw], k, c.bits, n, rw)
 	}

@@ -1,0 +1,39 @@
+//go:build gc && !purego && !noasm
+
+package bitops
+
+// Go side of the AVX-512 AndGemmRowsT kernel (rowst_avx512_amd64.s).
+
+//go:noescape
+func rowsT4x32AVX512(src *uint64, off *int32, pop *int64, rows int, segs, segStride, segWords int, wt *uint64, n, nb int, dst *int32)
+
+func init() {
+	avx512Kernels.andGemmRowsT = andGemmRowsTAVX512
+	avx512Kernels.wideRows = true
+}
+
+// andGemmRowsTAVX512 runs the 4×32 blocks over groups of four rows (the
+// last group repeats its last row in the unused slots and stores only its
+// own rows) and the generic kernel for the channels past the last multiple
+// of 32.
+func andGemmRowsTAVX512(dst []int32, src []uint64, off, pop []int32, segs, segStride, segWords int, wt []uint64, n int) {
+	nb := n / 32
+	if nb > 0 {
+		raceRead(src)
+		raceRead(wt)
+		raceWrite(dst)
+		var o4 [4]int32
+		var p4 [4]int64
+		for i := 0; i < len(off); i += 4 {
+			r := min(4, len(off)-i)
+			for q := range 4 {
+				o4[q] = off[i+min(q, r-1)]
+				p4[q] = int64(pop[i+min(q, r-1)])
+			}
+			rowsT4x32AVX512(&src[0], &o4[0], &p4[0], r, segs, segStride, segWords, &wt[0], n, nb, &dst[i*n])
+		}
+	}
+	if nb*32 < n {
+		andGemmRowsTCols(dst, src, off, pop, segs, segStride, segWords, wt, n, nb*32, n)
+	}
+}
