@@ -48,14 +48,19 @@ func ParseExecution(s string) (Execution, error) {
 	return 0, fmt.Errorf("runtime: unknown execution mode %q (want auto, dense or sparse)", s)
 }
 
-// DefaultSparseThreshold is Auto's default switch point: a binary layer whose
-// input has fewer than this fraction of non-zero 64-bit spike words runs the
-// sparse kernel. A word-skipping kernel's cost follows the fraction of
-// non-zero words, not the firing rate (at a uniform 10 % rate almost no
-// 64-channel word is zero: DESIGN §8's 10 % crossover is for a scatter
-// kernel). Measured with BenchmarkBinConvDensity (3×3 conv 256→256, 16×16,
-// avx2, best of 60 runs): sparse/dense time is 1.01 at 50 % non-zero words,
-// 0.94 at 30 %, 0.80 at 20 % and 0.55 at 10 %.
+// DefaultSparseThreshold is Auto's default switch point for kernel sets
+// without a wide-row direct-conv kernel (bitops.Kernels.WideRows): a binary
+// layer whose input has fewer than this fraction of non-zero 64-bit spike
+// words runs the sparse kernel. A word-skipping kernel's cost follows the
+// fraction of non-zero words, not the firing rate (at a uniform 10 % rate
+// almost no 64-channel word is zero). Measured with BenchmarkBinConvDensity
+// (3×3 conv 256→256, 16×16, avx2, best of 60 runs): sparse/dense time is
+// 1.01 at 50 % non-zero words, 0.94 at 30 %, 0.80 at 20 % and 0.55 at 10 %.
+//
+// Where the set has a wide-row kernel (avx512), Auto runs dense unless
+// WithSparseThreshold says otherwise: the same benchmark measured the direct
+// conv faster than the sparse kernel at every density down to 5 % non-zero
+// words (0.37 ms against 0.51 ms there, 0.49 against 0.80 ms at 100 %).
 const DefaultSparseThreshold = 0.35
 
 type config struct {
@@ -64,6 +69,7 @@ type config struct {
 	threads     int
 	exec        Execution
 	threshold   float64
+	thresholdOK bool // set by WithSparseThreshold
 	seed        uint64
 	batch       int
 	trace       bool
@@ -121,6 +127,7 @@ func WithSparseThreshold(f float64) Option {
 			c.err = fmt.Errorf("runtime: sparse threshold %v, want 0..1", f)
 		}
 		c.threshold = f
+		c.thresholdOK = true
 	}
 }
 
@@ -159,6 +166,9 @@ func newConfig(opts []Option) (*config, error) {
 			return nil, fmt.Errorf("runtime: %w", err)
 		}
 		c.kernels = k
+	}
+	if !c.thresholdOK && c.kernels.WideRows() {
+		c.threshold = 0
 	}
 	return c, nil
 }
