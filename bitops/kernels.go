@@ -41,6 +41,7 @@ type Kernels struct {
 	// andGemmRowsT: AndGemmRowsT likewise (rowst.go); wideRows is true
 	// where it is a native kernel rather than the generic fallback.
 	andGemmRowsT func(dst []int32, src []uint64, off, pop []int32, segs, segStride, segWords int, wt []uint64, n int)
+	andConvRowsT func(out []float32, orow []int32, src []uint64, off, pop []int32, segs, segStride, segWords int, wt []uint64, n int, scale, bias []float32)
 	wideRows     bool
 	andGemmRows  func(dst []int32, src []uint64, off, pop []int32, segs, segStride, segWords int, w []uint64, n int)
 	// andRowBlocks: dst[j] = 2*popcount(s AND w_j) - ps, where the popcount
@@ -69,6 +70,7 @@ var Generic = &Kernels{
 	xnorGemm:     xnorGemmGeneric,
 	andGemmRows:  andGemmRowsGeneric,
 	andGemmRowsT: andGemmRowsTGeneric,
+	andConvRowsT: andConvRowsTGeneric,
 	andRowBlocks: andRowBlocksGeneric,
 	events:       eventsGeneric,
 	popcount:     popcountGeneric,

@@ -50,6 +50,64 @@ func (k *Kernels) AndGemmRowsT(dst []int32, src []uint64, off, pop []int32, segs
 	return nil
 }
 
+// AndConvRowsT is AndGemmRowsT followed by a binary conv's per-channel
+// affine, written straight to the output rows: for row i,
+// out[orow[i]*n+j] = float32(float32(acc_ij)·scale[j]) + bias[j], with
+// acc_ij = Σ s·w as AndGemmRowsT computes it and float32 operations
+// rounded one at a time (no fused multiply-add). Rows of out not named in
+// orow are left alone.
+func (k *Kernels) AndConvRowsT(out []float32, orow []int32, src []uint64, off, pop []int32, segs, segStride, segWords int, wt []uint64, n int, scale, bias []float32) error {
+	if err := checkRows("AndConvRowsT", nil, src, off, pop, segs, segStride, segWords, len(wt), n); err != nil {
+		return err
+	}
+	m := len(off)
+	if len(orow) < m {
+		return fmt.Errorf("bitops: AndConvRowsT: orow holds %d rows, want %d", len(orow), m)
+	}
+	if len(scale) < n || len(bias) < n {
+		return fmt.Errorf("bitops: AndConvRowsT: scale and bias hold %d and %d values, want %d", len(scale), len(bias), n)
+	}
+	if m == 0 || n == 0 {
+		return nil
+	}
+	rows := len(out) / n
+	for _, r := range orow[:m] {
+		if r < 0 || int(r) >= rows {
+			return fmt.Errorf("bitops: AndConvRowsT: output row %d outside out's %d rows of %d", r, rows, n)
+		}
+	}
+	if segs*segWords == 0 {
+		andConvRowsTCols(out, orow[:m], src, off, pop[:m], segs, segStride, segWords, wt, n, scale, bias, 0)
+		return nil
+	}
+	k.andConvRowsT(out, orow[:m], src, off, pop[:m], segs, segStride, segWords, wt[:n*segs*segWords], n, scale[:n], bias[:n])
+	return nil
+}
+
+// andConvRowsTGeneric is the reference for every set's andConvRowsT.
+func andConvRowsTGeneric(out []float32, orow []int32, src []uint64, off, pop []int32, segs, segStride, segWords int, wt []uint64, n int, scale, bias []float32) {
+	andConvRowsTCols(out, orow, src, off, pop, segs, segStride, segWords, wt, n, scale, bias, 0)
+}
+
+// andConvRowsTCols computes output channels j0 ≤ j < n of every row.
+func andConvRowsTCols(out []float32, orow []int32, src []uint64, off, pop []int32, segs, segStride, segWords int, wt []uint64, n int, scale, bias []float32, j0 int) {
+	for i, o := range off {
+		d := out[int(orow[i])*n : int(orow[i]+1)*n]
+		for j := j0; j < n; j++ {
+			c := 0
+			k := 0
+			for s := range segs {
+				a := int(o) + s*segStride
+				for _, v := range src[a : a+segWords] {
+					c += bits.OnesCount64(v & wt[k*n+j])
+					k++
+				}
+			}
+			d[j] = float32(float32(int32(2*c)-pop[i])*scale[j]) + bias[j]
+		}
+	}
+}
+
 // WideRows reports whether AndGemmRowsT is a native kernel of this set
 // (faster than AndGemmRows on every row length), not the generic fallback.
 func (k *Kernels) WideRows() bool { return k.wideRows }
@@ -99,7 +157,7 @@ func checkRows(op string, dst []int32, src []uint64, off, pop []int32, segs, seg
 	if lw < n*words {
 		return fmt.Errorf("bitops: %s: weights hold %d words, %d rows of %d need %d", op, lw, n, words, n*words)
 	}
-	if len(dst) < m*n {
+	if dst != nil && len(dst) < m*n {
 		return fmt.Errorf("bitops: %s: dst holds %d values, needs %d", op, len(dst), m*n)
 	}
 	if m == 0 || words == 0 {

@@ -55,6 +55,7 @@ func (a *asmBlocks) kernels(name string, prio, skipDiv int, events func(planes, 
 		// Until the sets have a blocked direct-conv kernel of their own.
 		andGemmRows:  andGemmRowsGeneric,
 		andGemmRowsT: andGemmRowsTGeneric,
+		andConvRowsT: andConvRowsTGeneric,
 		andRowBlocks: a.andRowBlocks,
 		events:       events,
 		popcount:     a.popcount,

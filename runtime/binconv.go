@@ -197,15 +197,21 @@ func (c *binConv) unit(w, u int) {
 	if k == 0 {
 		return
 	}
-	acc := sc.i32[:k*n]
 	var err error
+	if off != nil && c.wt != nil {
+		// The kernel applies the affine and writes the output rows itself.
+		err = c.e.k.AndConvRowsT(c.out.f, sc.idx[:k], c.in.s, off[:k], pop[:k], c.kh, c.in.rowStride(), c.kw*c.in.pw, c.wt, n, c.scale, c.bias)
+		if err != nil {
+			panic(fmt.Sprintf("runtime: layer %d: %v", c.li, err)) // shapes are fixed at compile time
+		}
+		return
+	}
+	acc := sc.i32[:k*n]
 	switch {
 	case c.sparse:
 		var ks bitops.SparseStats
 		ks, err = c.e.k.AndGemmSparse(acc, sc.u64[:k*rw], k, c.bits, n, rw)
 		sc.c[3] += ks.SkippedWords
-	case off != nil && c.wt != nil:
-		err = c.e.k.AndGemmRowsT(acc, c.in.s, off[:k], pop[:k], c.kh, c.in.rowStride(), c.kw*c.in.pw, c.wt, n)
 	case off != nil:
 		err = c.e.k.AndGemmRows(acc, c.in.s, off[:k], pop[:k], c.kh, c.in.rowStride(), c.kw*c.in.pw, c.bits, n)
 	default:
