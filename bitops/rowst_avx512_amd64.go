@@ -23,7 +23,6 @@ func andConvRowsTAVX512(out []float32, orow []int32, src []uint64, off, pop []in
 	if nb > 0 {
 		raceRead(src)
 		raceRead(wt)
-		raceWrite(out)
 		var o4, p4 [4]int32
 		var r4 [4]*float32
 		for i := 0; i < len(off); i += 4 {
@@ -32,6 +31,10 @@ func andConvRowsTAVX512(out []float32, orow []int32, src []uint64, off, pop []in
 				o4[q] = off[i+min(q, r-1)]
 				p4[q] = pop[i+min(q, r-1)]
 				r4[q] = &out[int(orow[i+min(q, r-1)])*n]
+			}
+			for q := range r {
+				// Per row: other rows of out belong to other callers.
+				raceWrite(out[int(orow[i+q])*n : int(orow[i+q]+1)*n])
 			}
 			rowsT4x32AffineAVX512(&src[0], &o4[0], &p4[0], r, segs, segStride, segWords, &wt[0], n, nb, &r4[0], &scale[0], &bias[0])
 		}
