@@ -129,6 +129,7 @@ func (e *Engine) compile() error {
 		case model.OpAvgPool, model.OpMaxPool:
 			out = e.newTensor(sh, a.spikes && l.Op == model.OpMaxPool, a.steps)
 			o := &poolOp{e: e, in: a, out: out, l: l, max: l.Op == model.OpMaxPool}
+			o.prepare()
 			needs = append(needs, need{f64: sh.C, i32: sh.C})
 			e.add(o, []*tensor{out}, a)
 		case model.OpGlobalAvgPool:

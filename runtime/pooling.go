@@ -15,6 +15,22 @@ type poolOp struct {
 	in, out *tensor
 	l       *model.Layer
 	max     bool
+	// quot[n·(K²+1)+k] = float32(float64(k)/float64(n)): the average of n
+	// window pixels of which k spiked, looked up instead of divided.
+	quot []float32
+}
+
+// prepare builds the quotient table of an average over spikes.
+func (o *poolOp) prepare() {
+	if !o.max && o.in.spikes {
+		kk := o.l.Kernel * o.l.Kernel
+		o.quot = make([]float32, (kk+1)*(kk+1))
+		for n := 1; n <= kk; n++ {
+			for k := 0; k <= n; k++ {
+				o.quot[n*(kk+1)+k] = float32(float64(k) / float64(n))
+			}
+		}
+	}
 }
 
 func (o *poolOp) run(e *Engine) {
@@ -109,8 +125,9 @@ func (o *poolOp) unit(w, u int) {
 			}
 		case o.max:
 		case in.spikes:
+			q := o.quot[n*(K*K+1) : (n+1)*(K*K+1)]
 			for c, k := range cnt {
-				df[c] = float32(float64(k) / float64(n))
+				df[c] = q[k]
 			}
 		default:
 			for c, a := range acc {
