@@ -38,11 +38,13 @@ type Kernels struct {
 	// xnorGemm: dst[i*n+j] = bits - 2*popcount(a_i XOR w_j).
 	xnorGemm func(dst []int32, a []uint64, m int, w []uint64, n, words, bits int)
 	// andGemmRows: AndGemmRows with checked arguments (see rows.go).
-	// andGemmRowsT: AndGemmRowsT likewise (rowst.go); wideRows is true
-	// where it is a native kernel rather than the generic fallback.
+	// andGemmRowsT: AndGemmRowsT likewise (rowst.go). wideRows is the
+	// longest row (in words) on which it and andConvRowsT beat
+	// andGemmRows: 0 where they are the generic fallback, −1 for any
+	// length.
 	andGemmRowsT func(dst []int32, src []uint64, off, pop []int32, segs, segStride, segWords int, wt []uint64, n int)
 	andConvRowsT func(out []float32, orow []int32, src []uint64, off, pop []int32, segs, segStride, segWords int, wt []uint64, n int, scale, bias []float32)
-	wideRows     bool
+	wideRows     int
 	andGemmRows  func(dst []int32, src []uint64, off, pop []int32, segs, segStride, segWords int, w []uint64, n int)
 	// andRowBlocks: dst[j] = 2*popcount(s AND w_j) - ps, where the popcount
 	// only visits the full blocks of blockWords words listed in blocks and,

@@ -28,8 +28,8 @@ func TransposeWords(w []uint64, n, words int) []uint64 {
 // accumulates one output channel of one row, fed by the broadcast
 // activation word, so a row needs no horizontal reduction and no padding of
 // its length to the vector width; short rows (few channels per pixel) cost
-// no more per MAC than long ones. WideRows reports whether this set has
-// such a kernel.
+// no more per MAC than long ones. WideRows reports, per row length,
+// whether this set's kernel for this form beats AndGemmRows.
 func (k *Kernels) AndGemmRowsT(dst []int32, src []uint64, off, pop []int32, segs, segStride, segWords int, wt []uint64, n int) error {
 	if err := checkRows("AndGemmRowsT", dst, src, off, pop, segs, segStride, segWords, len(wt), n); err != nil {
 		return err
@@ -108,9 +108,14 @@ func andConvRowsTCols(out []float32, orow []int32, src []uint64, off, pop []int3
 	}
 }
 
-// WideRows reports whether AndGemmRowsT is a native kernel of this set
-// (faster than AndGemmRows on every row length), not the generic fallback.
-func (k *Kernels) WideRows() bool { return k.wideRows }
+// WideRows reports whether AndGemmRowsT and AndConvRowsT are native
+// kernels of this set and faster than AndGemmRows on rows of `words`
+// words. AVX-512 measured faster on every conv shape; AVX2 (no vector
+// popcount, so both forms pay the same per word) only on short rows, where
+// AndGemmRows wastes most of its vectors and reductions.
+func (k *Kernels) WideRows(words int) bool {
+	return k.wideRows != 0 && (k.wideRows < 0 || words <= k.wideRows)
+}
 
 // andGemmRowsTGeneric is the reference for every set's andGemmRowsT.
 func andGemmRowsTGeneric(dst []int32, src []uint64, off, pop []int32, segs, segStride, segWords int, wt []uint64, n int) {

@@ -13,7 +13,7 @@ func rowsT4x32AffineAVX512(src *uint64, off *int32, pop *int32, rows int, segs, 
 func init() {
 	avx512Kernels.andGemmRowsT = andGemmRowsTAVX512
 	avx512Kernels.andConvRowsT = andConvRowsTAVX512
-	avx512Kernels.wideRows = true
+	avx512Kernels.wideRows = -1 // BenchmarkConvRows: faster on every shape
 }
 
 // andConvRowsTAVX512 is andGemmRowsTAVX512 with the affine fused into the

@@ -68,7 +68,7 @@ func newBinConv(e *Engine, li int, l *model.Layer, in, out *tensor) *binConv {
 		c.silent[o] = float32(float32(0)*c.scale[o]) + c.bias[o]
 	}
 	c.cnt.c = c
-	if e.k.WideRows() {
+	if e.k.WideRows(c.rw) {
 		c.wt = bitops.TransposeWords(c.bits, c.n, c.rw)
 	}
 	return c

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	"math"
 	goruntime "runtime"
 
 	"github.com/bsnn/bsnn/bitops"
@@ -167,7 +168,7 @@ func newConfig(opts []Option) (*config, error) {
 		}
 		c.kernels = k
 	}
-	if !c.thresholdOK && c.kernels.WideRows() {
+	if !c.thresholdOK && c.kernels.WideRows(math.MaxInt) {
 		c.threshold = 0
 	}
 	return c, nil
