@@ -92,3 +92,42 @@ func BenchmarkBinConvDensity(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkBatch measures per-sample throughput of InferBatch at batch 1
+// and 32 on one thread (samples/s), on the MNIST net and ResNet-19.
+func BenchmarkBatch(b *testing.B) {
+	r19, err := arch.ResNet19(arch.ResNet19Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	arch.Randomize(r19, 1)
+	mn, err := arch.MNIST(arch.MNISTConfig{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	arch.Randomize(mn, 1)
+	for _, net := range []struct {
+		name string
+		m    *model.Model
+	}{{"mnist", mn}, {"resnet19", r19}} {
+		xs := randomInput(net.m, rand.New(rand.NewPCG(1, 1)), 32)
+		for _, bs := range []int{1, 32} {
+			b.Run(fmt.Sprintf("%s/b%d", net.name, bs), func(b *testing.B) {
+				e, err := New(net.m, WithThreads(1), WithBatch(bs))
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer e.Close()
+				if _, err := e.InferBatch(xs); err != nil {
+					b.Fatal(err)
+				}
+				for b.Loop() {
+					if _, err := e.InferBatch(xs); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(len(xs))*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+			})
+		}
+	}
+}
