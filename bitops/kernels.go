@@ -52,6 +52,9 @@ type Kernels struct {
 	// peak runs the set's tightest AND-popcount loop reps times over a and
 	// b (equal lengths, a multiple of peakWords) and returns the total count.
 	peak func(a, b []uint64, reps int) int
+
+	// scaleBias: ScaleBias with checked arguments (m, len(scale) > 0).
+	scaleBias func(dst []float32, acc []int32, m int, scale, bias []float32)
 }
 
 // Generic is the pure-Go kernel set. It is compiled on every platform and is
@@ -68,6 +71,7 @@ var Generic = &Kernels{
 	events:       eventsGeneric,
 	popcount:     popcountGeneric,
 	peak:         peakGeneric,
+	scaleBias:    scaleBiasGeneric,
 }
 
 // registry is appended to only from init functions and read-only afterwards.
