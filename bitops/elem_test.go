@@ -63,7 +63,7 @@ func randFloat(rng *rand.Rand) float32 {
 	case 2:
 		return float32(rng.IntN(5) - 2)
 	case 3:
-		return math.Float32frombits(rng.Uint32() &^ (0xff << 23) | uint32(100+rng.IntN(50))<<23)
+		return math.Float32frombits(rng.Uint32()&^(0xff<<23) | uint32(100+rng.IntN(50))<<23)
 	}
 	return float32(rng.NormFloat64() * math.Pow(2, float64(rng.IntN(20)-10)))
 }
