@@ -12,13 +12,29 @@ func scaleBiasAVX512(dst *float32, acc *int32, m, n int, scale, bias *float32)
 //go:noescape
 func scaleBiasAVX2(dst *float32, acc *int32, m, n int, scale, bias *float32)
 
+//go:noescape
+func lifAVX512(f *lifFrame)
+
+//go:noescape
+func lifAVX2(f *lifFrame)
+
 var avx512Elem = elemSet{
+	lif: func(r LIFRun, counts []int64) {
+		f := lifFrameOf(&r, (r.C+15)/16)
+		lifAVX512(&f)
+		lifFinish(&r, counts, true)
+	},
 	scaleBias: func(dst []float32, acc []int32, m int, scale, bias []float32) {
 		scaleBiasAsm(scaleBiasAVX512, dst, acc, m, scale, bias)
 	},
 }
 
 var avx2Elem = elemSet{
+	lif: func(r LIFRun, counts []int64) {
+		f := lifFrameOf(&r, (r.C+15)/16)
+		lifAVX2(&f)
+		lifFinish(&r, counts, true)
+	},
 	scaleBias: func(dst []float32, acc []int32, m int, scale, bias []float32) {
 		scaleBiasAsm(scaleBiasAVX2, dst, acc, m, scale, bias)
 	},

@@ -9,8 +9,26 @@ package bitops
 //go:noescape
 func scaleBiasNEON(dst *float32, acc *int32, m, n, nv int, scale, bias *float32)
 
+//go:noescape
+func lifNEON(f *lifFrame)
+
 var neonElem = elemSet{
 	scaleBias: scaleBiasNEONGo,
+	lif:       lifNEONGo,
+}
+
+// lifNEONGo runs the whole 16-channel blocks in assembly and the C%16 last
+// channels of every pixel in Go.
+func lifNEONGo(r LIFRun, counts []int64) {
+	nblk := r.C / 16
+	if nblk > 0 {
+		f := lifFrameOf(&r, nblk)
+		lifNEON(&f)
+	}
+	if nblk*16 < r.C {
+		lifChannels(&r, nblk*16)
+	}
+	lifFinish(&r, counts, true)
 }
 
 func scaleBiasNEONGo(dst []float32, acc []int32, m int, scale, bias []float32) {

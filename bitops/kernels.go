@@ -55,6 +55,8 @@ type Kernels struct {
 
 	// scaleBias: ScaleBias with checked arguments (m, len(scale) > 0).
 	scaleBias func(dst []float32, acc []int32, m int, scale, bias []float32)
+	// lif: LIF with checked arguments (C, Pixels, Steps > 0).
+	lif func(r LIFRun, counts []int64)
 }
 
 // Generic is the pure-Go kernel set. It is compiled on every platform and is
@@ -72,6 +74,7 @@ var Generic = &Kernels{
 	popcount:     popcountGeneric,
 	peak:         peakGeneric,
 	scaleBias:    scaleBiasGeneric,
+	lif:          lifGeneric,
 }
 
 // registry is appended to only from init functions and read-only afterwards.

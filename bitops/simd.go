@@ -60,6 +60,7 @@ func (a *asmBlocks) kernels(name string, prio, skipDiv int, events func(planes, 
 		popcount:     a.popcount,
 		peak:         a.peak,
 		scaleBias:    a.elem.scaleBias,
+		lif:          a.elem.lif,
 	}
 }
 
