@@ -150,3 +150,32 @@ func lifSpan(name string, n, pix, step, pixels, steps, width int) error {
 	}
 	return nil
 }
+
+// StatSpatial is the per-channel spatial sum of an AGMM gate's statistic:
+//
+//	sum[c] = Σ_{p < pixels} float64(x[p·stride + c]),   c < len(sum),
+//
+// accumulated in float64 in pixel order (the reference's order, so every
+// set gives the same sums). x holds pixels of stride floats in H,W,C order;
+// sum may cover a block of channels of x (pass x from the block's first
+// channel).
+func (k *Kernels) StatSpatial(sum []float64, x []float32, pixels, stride int) error {
+	if pixels < 0 || stride < 0 {
+		return fmt.Errorf("bitops: StatSpatial: negative shape pixels=%d stride=%d", pixels, stride)
+	}
+	if len(sum) == 0 {
+		return nil
+	}
+	if pixels == 0 {
+		clear(sum)
+		return nil
+	}
+	if stride > maxElems/pixels {
+		return fmt.Errorf("bitops: StatSpatial: shape pixels=%d stride=%d is too large", pixels, stride)
+	}
+	if need := (pixels-1)*stride + len(sum); len(x) < need {
+		return fmt.Errorf("bitops: StatSpatial: x holds %d floats, %d pixels at stride %d of %d channels need %d", len(x), pixels, stride, len(sum), need)
+	}
+	k.statSpatial(sum, x, pixels, stride)
+	return nil
+}

@@ -18,7 +18,16 @@ func lifAVX512(f *lifFrame)
 //go:noescape
 func lifAVX2(f *lifFrame)
 
+//go:noescape
+func statSpatialAVX512(sum *float64, x *float32, pixels, stride, nblk int)
+
+//go:noescape
+func statSpatialAVX2(sum *float64, x *float32, pixels, stride, nblk int)
+
 var avx512Elem = elemSet{
+	statSpatial: func(sum []float64, x []float32, pixels, stride int) {
+		statSpatialAsm(statSpatialAVX512, 16, sum, x, pixels, stride)
+	},
 	lif: func(r LIFRun, counts []int64) {
 		f := lifFrameOf(&r, (r.C+15)/16)
 		lifAVX512(&f)
@@ -30,6 +39,9 @@ var avx512Elem = elemSet{
 }
 
 var avx2Elem = elemSet{
+	statSpatial: func(sum []float64, x []float32, pixels, stride int) {
+		statSpatialAsm(statSpatialAVX2, 16, sum, x, pixels, stride)
+	},
 	lif: func(r LIFRun, counts []int64) {
 		f := lifFrameOf(&r, (r.C+15)/16)
 		lifAVX2(&f)

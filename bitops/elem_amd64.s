@@ -419,3 +419,77 @@ l2nh:
 	JNZ  l2pix
 	VZEROUPPER
 	RET
+
+// func statSpatialAVX512(sum *float64, x *float32, pixels, stride, nblk int)
+// nblk blocks of 16 channels; each lane adds its channel's pixels in pixel
+// order into a float64 accumulator (Z0 channels 0-7, Z1 8-15).
+// pixels, nblk > 0; stride in floats.
+TEXT ·statSpatialAVX512(SB), NOSPLIT, $0-40
+	MOVQ sum+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ stride+24(FP), DX
+	SHLQ $2, DX
+	MOVQ nblk+32(FP), BX
+
+ss512blk:
+	MOVQ   SI, R8
+	MOVQ   pixels+16(FP), CX
+	VXORPD Z0, Z0, Z0
+	VXORPD Z1, Z1, Z1
+
+ss512pix:
+	VCVTPS2PD (R8), Z2
+	VCVTPS2PD 32(R8), Z3
+	VADDPD    Z2, Z0, Z0
+	VADDPD    Z3, Z1, Z1
+	ADDQ      DX, R8
+	DECQ      CX
+	JNZ       ss512pix
+	VMOVUPD   Z0, (DI)
+	VMOVUPD   Z1, 64(DI)
+	ADDQ      $128, DI
+	ADDQ      $64, SI
+	DECQ      BX
+	JNZ       ss512blk
+	VZEROUPPER
+	RET
+
+// func statSpatialAVX2(sum *float64, x *float32, pixels, stride, nblk int)
+// As statSpatialAVX512, with Y0-Y3 holding channels 0-3, 4-7, 8-11, 12-15.
+TEXT ·statSpatialAVX2(SB), NOSPLIT, $0-40
+	MOVQ sum+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ stride+24(FP), DX
+	SHLQ $2, DX
+	MOVQ nblk+32(FP), BX
+
+ss2blk:
+	MOVQ   SI, R8
+	MOVQ   pixels+16(FP), CX
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+
+ss2pix:
+	VCVTPS2PD (R8), Y4
+	VCVTPS2PD 16(R8), Y5
+	VCVTPS2PD 32(R8), Y6
+	VCVTPS2PD 48(R8), Y7
+	VADDPD    Y4, Y0, Y0
+	VADDPD    Y5, Y1, Y1
+	VADDPD    Y6, Y2, Y2
+	VADDPD    Y7, Y3, Y3
+	ADDQ      DX, R8
+	DECQ      CX
+	JNZ       ss2pix
+	VMOVUPD   Y0, (DI)
+	VMOVUPD   Y1, 32(DI)
+	VMOVUPD   Y2, 64(DI)
+	VMOVUPD   Y3, 96(DI)
+	ADDQ      $128, DI
+	ADDQ      $64, SI
+	DECQ      BX
+	JNZ       ss2blk
+	VZEROUPPER
+	RET

@@ -12,7 +12,13 @@ func scaleBiasNEON(dst *float32, acc *int32, m, n, nv int, scale, bias *float32)
 //go:noescape
 func lifNEON(f *lifFrame)
 
+//go:noescape
+func statSpatialNEON(sum *float64, x *float32, pixels, stride, nblk int)
+
 var neonElem = elemSet{
+	statSpatial: func(sum []float64, x []float32, pixels, stride int) {
+		statSpatialAsm(statSpatialNEON, 8, sum, x, pixels, stride)
+	},
 	scaleBias: scaleBiasNEONGo,
 	lif:       lifNEONGo,
 }

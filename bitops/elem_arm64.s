@@ -248,3 +248,49 @@ lnnh:
 	SUB  $1, R1
 	CBNZ R1, lnpix
 	RET
+
+// Vd.2D = float64(Vn.2S) (the low two lanes)
+#define FCVTL2D(n, d) WORD $(0x0e617800 | (n<<5) | d)
+// Vd.2D = float64(Vn.4S[2:4]) (the high two lanes)
+#define FCVTL22D(n, d) WORD $(0x4e617800 | (n<<5) | d)
+// Vd.2D = Vn.2D + Vm.2D
+#define FADD2D(m, n, d) WORD $(0x4e60d400 | (m<<16) | (n<<5) | d)
+
+// func statSpatialNEON(sum *float64, x *float32, pixels, stride, nblk int)
+// nblk blocks of 8 channels; each lane adds its channel's pixels in pixel
+// order into a float64 accumulator (V0-V3, two channels each).
+// pixels, nblk > 0; stride in floats.
+TEXT ·statSpatialNEON(SB), NOSPLIT, $0-40
+	MOVD sum+0(FP), R0
+	MOVD x+8(FP), R1
+	MOVD pixels+16(FP), R2
+	MOVD stride+24(FP), R3
+	LSL  $2, R3
+	MOVD nblk+32(FP), R4
+
+ssnblk:
+	MOVD R1, R5
+	MOVD R2, R6
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+
+ssnpix:
+	VLD1 (R5), [V4.S4, V5.S4]
+	FCVTL2D(4, 8)
+	FCVTL22D(4, 9)
+	FCVTL2D(5, 10)
+	FCVTL22D(5, 11)
+	FADD2D(8, 0, 0)
+	FADD2D(9, 1, 1)
+	FADD2D(10, 2, 2)
+	FADD2D(11, 3, 3)
+	ADD  R3, R5
+	SUB  $1, R6
+	CBNZ R6, ssnpix
+	VST1.P [V0.D2, V1.D2, V2.D2, V3.D2], 64(R0)
+	ADD  $32, R1
+	SUB  $1, R4
+	CBNZ R4, ssnblk
+	RET

@@ -159,3 +159,14 @@ func lifFinish(r *LIFRun, counts []int64, mask bool) {
 		}
 	}
 }
+
+// statSpatialGeneric is StatSpatial with checked arguments (pixels > 0).
+func statSpatialGeneric(sum []float64, x []float32, pixels, stride int) {
+	clear(sum)
+	for p := 0; p < pixels; p++ {
+		v := x[p*stride : p*stride+len(sum)]
+		for c, f := range v {
+			sum[c] += float64(f)
+		}
+	}
+}

@@ -2,6 +2,8 @@
 
 package bitops
 
+const raceEnabled = false
+
 // Without the race detector the annotations compile to nothing.
 
 func raceLIF(*LIFRun, int) {}

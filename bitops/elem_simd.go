@@ -8,8 +8,28 @@ import "unsafe"
 // the Kernels fields: each function takes the checked arguments of its
 // field and is equivalent to the generic twin.
 type elemSet struct {
-	scaleBias func(dst []float32, acc []int32, m int, scale, bias []float32)
-	lif       func(r LIFRun, counts []int64)
+	scaleBias   func(dst []float32, acc []int32, m int, scale, bias []float32)
+	lif         func(r LIFRun, counts []int64)
+	statSpatial func(sum []float64, x []float32, pixels, stride int)
+}
+
+// statSpatialAsm runs f on the first nblk·bw channels of sum, bw channels
+// per block, and the generic code on the rest.
+func statSpatialAsm(f func(sum *float64, x *float32, pixels, stride, nblk int), bw int, sum []float64, x []float32, pixels, stride int) {
+	nblk := len(sum) / bw
+	if nblk > 0 {
+		n := nblk * bw
+		if raceEnabled {
+			for p := 0; p < pixels; p++ {
+				raceRead(x[p*stride : p*stride+n])
+			}
+			raceWrite(sum[:n])
+		}
+		f(&sum[0], &x[0], pixels, stride, nblk)
+	}
+	if n := nblk * bw; n < len(sum) {
+		statSpatialGeneric(sum[n:], x[n:], pixels, stride)
+	}
 }
 
 // lifFrame is what an assembly LIF routine reads (through go_asm.h's field

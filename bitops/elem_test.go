@@ -184,3 +184,77 @@ func FuzzScaleBias(f *testing.F) {
 		}
 	})
 }
+
+func statSpatialCase(t *testing.T, rng *rand.Rand, k *Kernels, n, pixels, stride int) {
+	t.Helper()
+	x := floatsAt(rng, max(0, (pixels-1)*stride+n))
+	fillFloats(rng, x)
+	want := make([]float64, n)
+	if pixels > 0 && n > 0 {
+		statSpatialGeneric(want, x, pixels, stride)
+	}
+	pre := 1 + rng.IntN(5)
+	buf := make([]float64, pre+n+9)
+	for i := range buf {
+		buf[i] = -7.25
+	}
+	sum := buf[pre : pre+n : pre+n]
+	name := fmt.Sprintf("%s StatSpatial n=%d pixels=%d stride=%d", k.Name, n, pixels, stride)
+	x0 := slices.Clone(x)
+	if err := k.StatSpatial(sum, x, pixels, stride); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	for i, v := range buf {
+		if (i < pre || i >= pre+n) && v != -7.25 {
+			t.Fatalf("%s: guard %d overwritten", name, i)
+		}
+	}
+	for c := range sum {
+		if math.Float64bits(sum[c]) != math.Float64bits(want[c]) {
+			t.Fatalf("%s: sum[%d] = %v, generic %v", name, c, sum[c], want[c])
+		}
+	}
+	if !sameFloats(x, x0) {
+		t.Fatalf("%s: modified x", name)
+	}
+}
+
+func TestStatSpatial(t *testing.T) {
+	// The generic sum is the pixel-order float64 sum.
+	x := []float32{1, 1e-8, 3, 2, 1, -3}
+	sum := make([]float64, 2)
+	if err := Generic.StatSpatial(sum, x, 3, 2); err != nil {
+		t.Fatal(err)
+	}
+	if want := []float64{1 + 3 + 1, float64(float32(1e-8)) + 2 - 3}; !slices.Equal(sum, want) {
+		t.Fatalf("generic: got %v want %v", sum, want)
+	}
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, k := range allSets() {
+		for _, n := range elemSizes {
+			for _, pixels := range []int{0, 1, 2, 7} {
+				statSpatialCase(t, rng, k, n, pixels, n+rng.IntN(3))
+			}
+		}
+		for range 50 {
+			n := rng.IntN(300)
+			statSpatialCase(t, rng, k, n, rng.IntN(70), n+rng.IntN(20))
+		}
+		if err := k.StatSpatial(make([]float64, 4), make([]float32, 9), 3, 3); err == nil {
+			t.Errorf("%s: short x: no error", k.Name)
+		}
+		if err := k.StatSpatial(make([]float64, 4), make([]float32, 10), -1, 3); err == nil {
+			t.Errorf("%s: negative pixels: no error", k.Name)
+		}
+	}
+}
+
+func FuzzStatSpatial(f *testing.F) {
+	f.Add(uint64(1), uint16(64), uint8(5), uint8(0))
+	f.Fuzz(func(t *testing.T, seed uint64, n uint16, pixels, gap uint8) {
+		rng := rand.New(rand.NewPCG(seed, 3))
+		for _, k := range allSets() {
+			statSpatialCase(t, rng, k, int(n%400), int(pixels), int(n%400)+int(gap%8))
+		}
+	})
+}

@@ -57,6 +57,8 @@ type Kernels struct {
 	scaleBias func(dst []float32, acc []int32, m int, scale, bias []float32)
 	// lif: LIF with checked arguments (C, Pixels, Steps > 0).
 	lif func(r LIFRun, counts []int64)
+	// statSpatial: StatSpatial with checked arguments (len(sum), pixels > 0).
+	statSpatial func(sum []float64, x []float32, pixels, stride int)
 }
 
 // Generic is the pure-Go kernel set. It is compiled on every platform and is
@@ -75,6 +77,7 @@ var Generic = &Kernels{
 	peak:         peakGeneric,
 	scaleBias:    scaleBiasGeneric,
 	lif:          lifGeneric,
+	statSpatial:  statSpatialGeneric,
 }
 
 // registry is appended to only from init functions and read-only afterwards.

@@ -61,6 +61,7 @@ func (a *asmBlocks) kernels(name string, prio, skipDiv int, events func(planes, 
 		peak:         a.peak,
 		scaleBias:    a.elem.scaleBias,
 		lif:          a.elem.lif,
+		statSpatial:  a.elem.statSpatial,
 	}
 }
 
