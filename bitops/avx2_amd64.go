@@ -44,6 +44,7 @@ var avx2Blocks = &asmBlocks{
 	rowBlocks:  rowBlocksAndAVX2,
 	popcnt:     popcntAVX2,
 	peakLoop:   peakAVX2,
+	elem:       &avx2Elem,
 }
 
 // eventsAVX2Go runs the AVX2 scatter over each 256-output group; cw is a

@@ -38,4 +38,5 @@ var avx512Blocks = &asmBlocks{
 	rowBlocks:  rowBlocksAndAVX512,
 	popcnt:     popcntAVX512,
 	peakLoop:   peakAVX512,
+	elem:       &avx512Elem,
 }

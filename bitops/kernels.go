@@ -59,6 +59,13 @@ type Kernels struct {
 	// peak runs the set's tightest AND-popcount loop reps times over a and
 	// b (equal lengths, a multiple of peakWords) and returns the total count.
 	peak func(a, b []uint64, reps int) int
+
+	// scaleBias: ScaleBias with checked arguments (m, len(scale) > 0).
+	scaleBias func(dst []float32, acc []int32, m int, scale, bias []float32)
+	// lif: LIF with checked arguments (C, Pixels, Steps > 0).
+	lif func(r LIFRun, counts []int64)
+	// statSpatial: StatSpatial with checked arguments (len(sum), pixels > 0).
+	statSpatial func(sum []float64, x []float32, pixels, stride int)
 }
 
 // Generic is the pure-Go kernel set. It is compiled on every platform and is
@@ -77,6 +84,9 @@ var Generic = &Kernels{
 	events:       eventsGeneric,
 	popcount:     popcountGeneric,
 	peak:         peakGeneric,
+	scaleBias:    scaleBiasGeneric,
+	lif:          lifGeneric,
+	statSpatial:  statSpatialGeneric,
 }
 
 // registry is appended to only from init functions and read-only afterwards.

@@ -38,4 +38,5 @@ var neonBlocks = &asmBlocks{
 	rowBlocks:  rowBlocksAndNEON,
 	popcnt:     popcntNEON,
 	peakLoop:   peakNEON,
+	elem:       &neonElem,
 }

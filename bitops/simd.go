@@ -37,6 +37,7 @@ type asmBlocks struct {
 	rowBlocks  func(s, w *uint64, words, nq int, blocks *int32, nb, tail int, out *int32, add int)
 	popcnt     func(p *uint64, nv int) int
 	peakLoop   func(a, b *uint64, nv, reps int) int
+	elem       *elemSet // element-wise float kernels
 }
 
 // kernels returns the complete kernel set built on these blocks.
@@ -60,6 +61,9 @@ func (a *asmBlocks) kernels(name string, prio, skipDiv int, events func(planes, 
 		events:       events,
 		popcount:     a.popcount,
 		peak:         a.peak,
+		scaleBias:    a.elem.scaleBias,
+		lif:          a.elem.lif,
+		statSpatial:  a.elem.statSpatial,
 	}
 }
 

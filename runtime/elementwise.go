@@ -1,10 +1,11 @@
 package runtime
 
 import (
+	"fmt"
 	"math"
-	"math/bits"
 	"sync/atomic"
 
+	"github.com/bsnn/bsnn/bitops"
 	"github.com/bsnn/bsnn/model"
 )
 
@@ -94,11 +95,12 @@ type gates struct {
 	in     *tensor
 	l      *model.Layer
 	g      []float32 // [batch·T][C]
+	sum    []float64 // [threads][64]: a worker's channel sums
 	blocks int
 }
 
 func newGates(e *Engine, l *model.Layer, in *tensor) *gates {
-	return &gates{e: e, in: in, l: l, g: make([]float32, e.cfg.batch*e.T*in.shape.C)}
+	return &gates{e: e, in: in, l: l, g: make([]float32, e.cfg.batch*e.T*in.shape.C), sum: make([]float64, 64*e.cfg.threads)}
 }
 
 func (o *gates) run(e *Engine) {
@@ -109,7 +111,7 @@ func (o *gates) run(e *Engine) {
 	e.pool.run(o, e.nb*e.T*o.blocks)
 }
 
-func (o *gates) unit(_, u int) {
+func (o *gates) unit(w, u int) {
 	T := o.e.T
 	fo := u / o.blocks
 	b, t := fo/T, fo%T
@@ -122,12 +124,9 @@ func (o *gates) unit(_, u int) {
 	g := o.g[fo*C : (fo+1)*C]
 	switch o.l.Stat {
 	case model.StatSpatial:
-		var sum [64]float64
-		s := sum[:c1-c0]
-		for p := 0; p < hw; p++ {
-			for j, v := range src[p*C+c0 : p*C+c1] {
-				s[j] += float64(v)
-			}
+		s := o.sum[w*64 : w*64+c1-c0]
+		if err := o.e.k.StatSpatial(s, src[c0:], hw, C); err != nil {
+			panic(fmt.Sprintf("runtime: AGMM %s: %v", o.l.Name, err)) // shapes are fixed at compile time
 		}
 		for j := range s {
 			g[c0+j] = alpha * sigmoid(float32(s[j]/float64(hw)))
@@ -180,8 +179,9 @@ func (o *agmmOp) unit(_, u int) {
 }
 
 // lifOp integrates over the T steps and writes packed spikes directly. A
-// unit is a block of pixels of one sample; each 64-channel word of a pixel
-// carries its 64 membranes through the steps.
+// unit is a block of pixels of one sample, run by the kernel set's LIF
+// (bitops.Kernels.LIF) one image row at a time, membranes carried through
+// the steps in registers.
 //
 // The LIF's input is in, optionally gated (an AGMM layer read only by this
 // chain: float32(G·in)) and optionally plus a shortcut (an Add read only by
@@ -220,69 +220,15 @@ func (o *lifOp) unit(w, u int) {
 	e := o.e
 	T := e.T
 	b, lo, hi := o.pj.span(u)
-	C, pw := o.in.shape.C, o.out.pw
-	lam, vth, hard := o.l.Lambda, o.l.Vth, o.l.Reset == model.ResetHard
 	cnt := e.scratch[w].i64[:2*T]
 	clear(cnt)
-	var st []float32
-	if e.state != nil {
-		st = e.state.lif[o.li].h
-	}
-	var mem, zbuf [64]float32
-	for p := lo; p < hi; p++ {
-		for j := 0; j < pw; j++ {
-			c0 := j * 64
-			c1 := min(c0+64, C)
-			m := mem[:c1-c0]
-			if st != nil {
-				copy(m, st[p*C+c0:p*C+c1])
-			} else {
-				clear(m)
-			}
-			for t := 0; t < T; t++ {
-				fi := o.in.fr(b, t)
-				x := o.in.f[fi*o.in.frame+p*C+c0 : fi*o.in.frame+p*C+c1]
-				if o.gate != nil || o.short != nil {
-					z := zbuf[:len(m)]
-					if o.gate != nil {
-						g := o.gate.g[(b*T+t)*C+c0 : (b*T+t)*C+c1]
-						g = g[:len(z)]
-						for i, v := range x[:len(z)] {
-							z[i] = g[i] * v
-						}
-					} else {
-						copy(z, x)
-					}
-					if r := o.short; r != nil {
-						fr := r.fr(b, t)
-						if r.spikes {
-							// Adding 1 where the shortcut spiked; adding +0
-							// elsewhere would only turn a −0 into +0,
-							// which no spike can tell apart.
-							for sw := r.s[fr*r.frame+r.px(p)+j]; sw != 0; sw &= sw - 1 {
-								i := bits.TrailingZeros64(sw)
-								z[i] = z[i] + 1
-							}
-						} else {
-							rs := r.f[fr*r.frame+p*C+c0 : fr*r.frame+p*C+c1]
-							rs = rs[:len(z)]
-							for i := range z {
-								z[i] = z[i] + rs[i]
-							}
-						}
-					}
-					x = z
-				}
-				s := integrate(m, x, lam, vth, hard)
-				fo := b*T + t
-				o.out.s[fo*o.out.frame+o.out.px(p)+j] = s
-				cnt[2*t] += int64(bits.OnesCount64(s))
-				cnt[2*t+1] += int64((s | -s) >> 63)
-			}
-			if st != nil {
-				copy(st[p*C+c0:p*C+c1], m)
-			}
-		}
+	// A kernel run is the pixels of one image row: they are contiguous in
+	// every tensor, rows need not be.
+	W := o.in.shape.W
+	for p := lo; p < hi; {
+		end := min(hi, (p/W+1)*W)
+		o.runPixels(b, p, end, cnt)
+		p = end
 	}
 	for t := 0; t < T; t++ {
 		atomic.AddInt64(&o.out.nnz[b*T+t], cnt[2*t])
@@ -290,39 +236,55 @@ func (o *lifOp) unit(w, u int) {
 	}
 }
 
-// integrate runs one LIF step on up to 64 neurons and returns their spikes
-// (bit i for neuron i). m holds each neuron's h, the membrane after the
-// previous step's reset; integrate leaves the new h there. That is the
-// reference's arithmetic with the reset applied one step early: u = λ·h + x,
-// s = u >= Vth, then h = +0 (hard) or u − Vth (soft) where s, else u. It is
-// branch-free: spikes are data, and a branch on them mispredicts at every
-// rate worth running.
-func integrate(m, x []float32, lam, vth float32, hard bool) uint64 {
-	x = x[:len(m)]
-	var ns uint64
-	if hard {
-		for i, h := range m {
-			v := float32(lam*h) + x[i]
-			var bit uint64
-			if v >= vth {
-				bit = 1
-			}
-			ns |= bit << uint(i)
-			m[i] = math.Float32frombits(math.Float32bits(v) &^ (uint32(0) - uint32(bit)))
-		}
-		return ns
+// runPixels runs the LIF kernel on pixels lo ≤ p < hi of one image row of
+// sample b, adding the per-step spike and non-zero word counts to cnt.
+func (o *lifOp) runPixels(b, lo, hi int, cnt []int64) {
+	e := o.e
+	C := o.in.shape.C
+	n := hi - lo
+	r := bitops.LIFRun{
+		C: C, Pixels: n, Steps: e.T,
+		Lambda: o.l.Lambda, Vth: o.l.Vth, Hard: o.l.Reset == model.ResetHard,
+		X: o.in.f[o.in.fr(b, 0)*o.in.frame+lo*C:], XPixel: C, XStep: o.in.stepStride(),
+		Out: o.out.s[o.out.fr(b, 0)*o.out.frame+o.out.px(lo):], OutPixel: o.out.pxStride(lo, n), OutStep: o.out.stepStride(),
 	}
-	vb := math.Float32bits(vth)
-	for i, h := range m {
-		v := float32(lam*h) + x[i]
-		var bit uint64
-		if v >= vth {
-			bit = 1
-		}
-		ns |= bit << uint(i)
-		m[i] = v - math.Float32frombits(vb&(uint32(0)-uint32(bit))) // u − Vth, or u − (+0) = u
+	if o.gate != nil {
+		r.Gate, r.GateStep = o.gate.g[b*e.T*C:], C
 	}
-	return ns
+	if sh := o.short; sh != nil {
+		if sh.spikes {
+			r.Spk = sh.s[sh.fr(b, 0)*sh.frame+sh.px(lo):]
+			r.SpkPixel, r.SpkStep = sh.pxStride(lo, n), sh.stepStride()
+		} else {
+			r.Res = sh.f[sh.fr(b, 0)*sh.frame+lo*C:]
+			r.ResPixel, r.ResStep = C, sh.stepStride()
+		}
+	}
+	if e.state != nil {
+		r.State = e.state.lif[o.li].h[lo*C : hi*C]
+	}
+	if err := e.k.LIF(&r, cnt); err != nil {
+		panic(fmt.Sprintf("runtime: layer %d: %v", o.li, err)) // shapes are fixed at compile time
+	}
+}
+
+// stepStride is the distance between the frames of consecutive steps of
+// one sample: 0 when the value is the same at every step.
+func (t *tensor) stepStride() int {
+	if t.steps == 1 {
+		return 0
+	}
+	return t.frame
+}
+
+// pxStride is the word distance between consecutive spike pixels of the
+// run of n pixels of one image row starting at pixel p (any value when the
+// run has one pixel).
+func (t *tensor) pxStride(p, n int) int {
+	if n < 2 {
+		return t.pw
+	}
+	return t.px(p+1) - t.px(p)
 }
 
 // addOp: out = a + b element-wise; either side may be spikes (0 or 1).

@@ -1,0 +1,495 @@
+//go:build gc && !purego && !noasm
+
+#include "go_asm.h"
+#include "textflag.h"
+
+// Element-wise float kernels, AVX-512 (AVX512F) and AVX2. Every float32
+// operation is its own instruction (VMULPS then VADDPS, never an FMA), so
+// each lane computes what the generic Go code computes, rounded the same
+// way. Tails are handled with masked loads and stores (K registers on
+// AVX-512, VMASKMOVPS/VPMASKMOVD on AVX2), which neither read nor write the
+// masked-off elements. Lengths are checked by the Go callers.
+
+// maskTail<>: 8 dwords of -1 then 8 of 0. The 8 dwords at byte offset
+// 4·(8−r) are the AVX2 mask of the first r lanes.
+DATA maskTail<>+0(SB)/8, $-1
+DATA maskTail<>+8(SB)/8, $-1
+DATA maskTail<>+16(SB)/8, $-1
+DATA maskTail<>+24(SB)/8, $-1
+DATA maskTail<>+32(SB)/8, $0
+DATA maskTail<>+40(SB)/8, $0
+DATA maskTail<>+48(SB)/8, $0
+DATA maskTail<>+56(SB)/8, $0
+GLOBL maskTail<>(SB), RODATA|NOPTR, $64
+
+// func scaleBiasAVX512(dst *float32, acc *int32, m, n int, scale, bias *float32)
+// m, n > 0.
+TEXT ·scaleBiasAVX512(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ acc+8(FP), SI
+	MOVQ m+16(FP), BX
+	MOVQ n+24(FP), DX
+	MOVQ scale+32(FP), R8
+	MOVQ bias+40(FP), R9
+	MOVQ DX, CX
+	ANDQ $15, CX
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1 // lanes of the n%16 last columns
+	MOVQ DX, R10
+	ANDQ $-16, R10 // columns in full vectors
+	SHLQ $2, DX    // row stride in bytes
+
+sb512row:
+	XORQ CX, CX
+	CMPQ CX, R10
+	JGE  sb512tail
+
+sb512full:
+	VCVTDQ2PS (SI)(CX*4), Z0
+	VMULPS    (R8)(CX*4), Z0, Z0
+	VADDPS    (R9)(CX*4), Z0, Z0
+	VMOVUPS   Z0, (DI)(CX*4)
+	ADDQ      $16, CX
+	CMPQ      CX, R10
+	JLT       sb512full
+
+sb512tail:
+	KORTESTW    K1, K1
+	JZ          sb512next
+	VMOVDQU32.Z (SI)(CX*4), K1, Z0
+	VCVTDQ2PS   Z0, Z0
+	VMOVUPS.Z   (R8)(CX*4), K1, Z1
+	VMULPS      Z1, Z0, Z0
+	VMOVUPS.Z   (R9)(CX*4), K1, Z1
+	VADDPS      Z1, Z0, Z0
+	VMOVUPS     Z0, K1, (DI)(CX*4)
+
+sb512next:
+	ADDQ DX, SI
+	ADDQ DX, DI
+	DECQ BX
+	JNZ  sb512row
+	VZEROUPPER
+	RET
+
+// func scaleBiasAVX2(dst *float32, acc *int32, m, n int, scale, bias *float32)
+// m, n > 0.
+TEXT ·scaleBiasAVX2(SB), NOSPLIT, $0-48
+	MOVQ    dst+0(FP), DI
+	MOVQ    acc+8(FP), SI
+	MOVQ    m+16(FP), BX
+	MOVQ    n+24(FP), DX
+	MOVQ    scale+32(FP), R8
+	MOVQ    bias+40(FP), R9
+	MOVQ    DX, CX
+	ANDQ    $7, CX
+	SHLQ    $2, CX
+	LEAQ    maskTail<>+32(SB), AX
+	SUBQ    CX, AX
+	VMOVDQU (AX), Y15 // lanes of the n%8 last columns
+	MOVQ    DX, R10
+	ANDQ    $-8, R10  // columns in full vectors
+	SHLQ    $2, DX    // row stride in bytes
+
+sb2row:
+	XORQ CX, CX
+	CMPQ CX, R10
+	JGE  sb2tail
+
+sb2full:
+	VCVTDQ2PS (SI)(CX*4), Y0
+	VMULPS    (R8)(CX*4), Y0, Y0
+	VADDPS    (R9)(CX*4), Y0, Y0
+	VMOVUPS   Y0, (DI)(CX*4)
+	ADDQ      $8, CX
+	CMPQ      CX, R10
+	JLT       sb2full
+
+sb2tail:
+	CMPQ       CX, n+24(FP)
+	JGE        sb2next
+	VPMASKMOVD (SI)(CX*4), Y15, Y0
+	VCVTDQ2PS  Y0, Y0
+	VMASKMOVPS (R8)(CX*4), Y15, Y1
+	VMULPS     Y1, Y0, Y0
+	VMASKMOVPS (R9)(CX*4), Y15, Y1
+	VADDPS     Y1, Y0, Y0
+	VMASKMOVPS Y0, Y15, (DI)(CX*4)
+
+sb2next:
+	ADDQ DX, SI
+	ADDQ DX, DI
+	DECQ BX
+	JNZ  sb2row
+	VZEROUPPER
+	RET
+
+// The LIF routines run a lifFrame (elem_simd.go) block by block: for each
+// pixel, each block of 16 channels carries its membranes h in registers
+// through the steps; each step writes the block's 16 spike bits as one
+// uint16 at byte offset 2·block of the pixel's output words. The last block
+// of a pixel is partial when C%16 ≠ 0: its loads, its state store and its
+// spike bits are masked to its tailN channels. The chunks of the last
+// output word past the last block are left for the Go caller to clear.
+// Absent inputs have nil pointers and zero strides, so they stay nil.
+//
+// Register use:
+//   DI frame, DX pixels left, BX block, CX block byte offset (floats),
+//   SI hard flag, R13 steps left, AX scratch;
+//   R8 x, R9 gate, R10 float shortcut, R11 spike shortcut, R12 out, each
+//   at this step of this block.
+
+// lifOne<>: float32 1.
+DATA lifOne<>+0(SB)/4, $0x3f800000
+GLOBL lifOne<>(SB), RODATA|NOPTR, $4
+
+// LIFPTRS points R8-R12 at this pixel's block BX (byte offset CX) at step
+// 0; a nil input stays nil.
+#define LIFPTRS \
+	MOVQ    lifFrame_x(DI), R8;       \
+	ADDQ    CX, R8;                   \
+	MOVQ    lifFrame_g(DI), R9;       \
+	LEAQ    (R9)(CX*1), AX;           \
+	TESTQ   R9, R9;                   \
+	CMOVQNE AX, R9;                   \
+	MOVQ    lifFrame_r(DI), R10;      \
+	LEAQ    (R10)(CX*1), AX;          \
+	TESTQ   R10, R10;                 \
+	CMOVQNE AX, R10;                  \
+	MOVQ    lifFrame_s(DI), R11;      \
+	LEAQ    (R11)(BX*2), AX;          \
+	TESTQ   R11, R11;                 \
+	CMOVQNE AX, R11;                  \
+	MOVQ    lifFrame_out(DI), R12;    \
+	LEAQ    (R12)(BX*2), R12;         \
+	MOVQ    lifFrame_steps(DI), R13
+
+// LIFNEXT advances R8-R12 by one step and counts it.
+#define LIFNEXT \
+	ADDQ lifFrame_xStep(DI), R8;  \
+	ADDQ lifFrame_gStep(DI), R9;  \
+	ADDQ lifFrame_rStep(DI), R10; \
+	ADDQ lifFrame_sStep(DI), R11; \
+	ADDQ lifFrame_oStep(DI), R12; \
+	DECQ R13
+
+// LIFPIXEL advances the frame's pixel pointers by one pixel.
+#define LIFPIXEL \
+	MOVQ lifFrame_xPix(DI), AX; \
+	ADDQ AX, lifFrame_x(DI);    \
+	MOVQ lifFrame_rPix(DI), AX; \
+	ADDQ AX, lifFrame_r(DI);    \
+	MOVQ lifFrame_sPix(DI), AX; \
+	ADDQ AX, lifFrame_s(DI);    \
+	MOVQ lifFrame_hPix(DI), AX; \
+	ADDQ AX, lifFrame_h(DI);    \
+	MOVQ lifFrame_oPix(DI), AX; \
+	ADDQ AX, lifFrame_out(DI)
+
+// func lifAVX512(f *lifFrame)
+// Z0 h, Z1 z, Z29 1, Z30 λ, Z31 Vth; K1 lanes of the block, K2 spike
+// shortcut bits, K3 spikes, K4 lanes that did not spike.
+TEXT ·lifAVX512(SB), NOSPLIT, $0-8
+	MOVQ         f+0(FP), DI
+	VBROADCASTSS lifFrame_lam(DI), Z30
+	VBROADCASTSS lifFrame_vth(DI), Z31
+	VBROADCASTSS lifOne<>(SB), Z29
+	MOVQ         lifFrame_hard(DI), SI
+	MOVQ         lifFrame_npix(DI), DX
+
+l512pix:
+	XORQ BX, BX
+
+l512blk:
+	MOVL    $0xffff, AX
+	LEAQ    1(BX), CX
+	CMPQ    CX, lifFrame_nblk(DI)
+	CMOVQEQ lifFrame_tailK(DI), AX
+	KMOVW   AX, K1
+	MOVQ    BX, CX
+	SHLQ    $6, CX
+	VPXORD  Z0, Z0, Z0
+	MOVQ    lifFrame_h(DI), AX
+	TESTQ   AX, AX
+	JZ      l512h0
+	VMOVUPS.Z (AX)(CX*1), K1, Z0
+
+l512h0:
+	LIFPTRS
+
+l512step:
+	VMOVUPS.Z (R8), K1, Z1
+	TESTQ     R9, R9
+	JZ        l512nog
+	VMULPS.Z  (R9), Z1, K1, Z1
+
+l512nog:
+	TESTQ    R10, R10
+	JZ       l512nor
+	VADDPS.Z (R10), Z1, K1, Z1
+
+l512nor:
+	TESTQ  R11, R11
+	JZ     l512nos
+	KMOVW  (R11), K2
+	VADDPS Z29, Z1, K2, Z1
+
+l512nos:
+	VMULPS Z30, Z0, Z0
+	VADDPS Z1, Z0, Z0
+	VCMPPS $0x0d, Z31, Z0, K1, K3 // u >= Vth (ordered: NaN does not spike)
+	TESTQ  SI, SI
+	JZ     l512soft
+	KNOTW  K3, K4
+	VMOVAPS.Z Z0, K4, Z0 // +0 where it spiked
+	JMP    l512out
+
+l512soft:
+	VSUBPS Z31, Z0, K3, Z0 // u − Vth where it spiked, u elsewhere
+
+l512out:
+	KMOVW K3, (R12)
+	LIFNEXT
+	JNZ   l512step
+
+	MOVQ  lifFrame_h(DI), AX
+	TESTQ AX, AX
+	JZ    l512nh
+	VMOVUPS Z0, K1, (AX)(CX*1)
+
+l512nh:
+	INCQ BX
+	CMPQ BX, lifFrame_nblk(DI)
+	JLT  l512blk
+	LIFPIXEL
+	DECQ DX
+	JNZ  l512pix
+	VZEROUPPER
+	RET
+
+// lifMask<>: 16 dwords of -1 then 16 of 0; the 16 dwords at byte offset
+// 4·(16−n) are the AVX2 masks of the first n lanes of a block.
+DATA lifMask<>+0(SB)/8, $-1
+DATA lifMask<>+8(SB)/8, $-1
+DATA lifMask<>+16(SB)/8, $-1
+DATA lifMask<>+24(SB)/8, $-1
+DATA lifMask<>+32(SB)/8, $-1
+DATA lifMask<>+40(SB)/8, $-1
+DATA lifMask<>+48(SB)/8, $-1
+DATA lifMask<>+56(SB)/8, $-1
+DATA lifMask<>+64(SB)/8, $0
+DATA lifMask<>+72(SB)/8, $0
+DATA lifMask<>+80(SB)/8, $0
+DATA lifMask<>+88(SB)/8, $0
+DATA lifMask<>+96(SB)/8, $0
+DATA lifMask<>+104(SB)/8, $0
+DATA lifMask<>+112(SB)/8, $0
+DATA lifMask<>+120(SB)/8, $0
+GLOBL lifMask<>(SB), RODATA|NOPTR, $128
+
+// lifBits<>: dword i is 1<<i, i < 16: the spike shortcut bit of lane i.
+DATA lifBits<>+0(SB)/8, $0x0000000200000001
+DATA lifBits<>+8(SB)/8, $0x0000000800000004
+DATA lifBits<>+16(SB)/8, $0x0000002000000010
+DATA lifBits<>+24(SB)/8, $0x0000008000000040
+DATA lifBits<>+32(SB)/8, $0x0000020000000100
+DATA lifBits<>+40(SB)/8, $0x0000080000000400
+DATA lifBits<>+48(SB)/8, $0x0000200000001000
+DATA lifBits<>+56(SB)/8, $0x0000800000004000
+GLOBL lifBits<>(SB), RODATA|NOPTR, $64
+
+// func lifAVX2(f *lifFrame)
+// Y0,Y1 h (lanes 0-7, 8-15), Y2,Y3 z, Y4-Y7 scratch, Y9 Vth, Y10 λ, Y11 1,
+// Y12,Y13 lane bits, Y14,Y15 lanes of the block.
+TEXT ·lifAVX2(SB), NOSPLIT, $0-8
+	MOVQ         f+0(FP), DI
+	VBROADCASTSS lifFrame_lam(DI), Y10
+	VBROADCASTSS lifFrame_vth(DI), Y9
+	VBROADCASTSS lifOne<>(SB), Y11
+	VMOVDQU      lifBits<>+0(SB), Y12
+	VMOVDQU      lifBits<>+32(SB), Y13
+	MOVQ         lifFrame_hard(DI), SI
+	MOVQ         lifFrame_npix(DI), DX
+
+l2pix:
+	XORQ BX, BX
+
+l2blk:
+	MOVL    $16, AX
+	LEAQ    1(BX), CX
+	CMPQ    CX, lifFrame_nblk(DI)
+	CMOVQEQ lifFrame_tailN(DI), AX
+	SHLQ    $2, AX
+	LEAQ    lifMask<>+64(SB), CX
+	SUBQ    AX, CX
+	VMOVDQU (CX), Y14
+	VMOVDQU 32(CX), Y15
+	MOVQ    BX, CX
+	SHLQ    $6, CX
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	MOVQ    lifFrame_h(DI), AX
+	TESTQ   AX, AX
+	JZ      l2h0
+	VMASKMOVPS (AX)(CX*1), Y14, Y0
+	VMASKMOVPS 32(AX)(CX*1), Y15, Y1
+
+l2h0:
+	LIFPTRS
+
+l2step:
+	VMASKMOVPS (R8), Y14, Y2
+	VMASKMOVPS 32(R8), Y15, Y3
+	TESTQ      R9, R9
+	JZ         l2nog
+	VMASKMOVPS (R9), Y14, Y4
+	VMASKMOVPS 32(R9), Y15, Y5
+	VMULPS     Y2, Y4, Y2
+	VMULPS     Y3, Y5, Y3
+
+l2nog:
+	TESTQ      R10, R10
+	JZ         l2nor
+	VMASKMOVPS (R10), Y14, Y4
+	VMASKMOVPS 32(R10), Y15, Y5
+	VADDPS     Y4, Y2, Y2
+	VADDPS     Y5, Y3, Y3
+
+l2nor:
+	TESTQ        R11, R11
+	JZ           l2nos
+	MOVWLZX      (R11), AX
+	VMOVD        AX, X4
+	VPBROADCASTD X4, Y4
+	VPAND        Y12, Y4, Y5
+	VPCMPEQD     Y12, Y5, Y5
+	VPAND        Y13, Y4, Y6
+	VPCMPEQD     Y13, Y6, Y6
+	VADDPS       Y11, Y2, Y7
+	VBLENDVPS    Y5, Y7, Y2, Y2 // z + 1 where the shortcut spiked
+	VADDPS       Y11, Y3, Y7
+	VBLENDVPS    Y6, Y7, Y3, Y3
+
+l2nos:
+	VMULPS Y10, Y0, Y0
+	VMULPS Y10, Y1, Y1
+	VADDPS Y2, Y0, Y0
+	VADDPS Y3, Y1, Y1
+	VCMPPS $0x0d, Y9, Y0, Y4 // u >= Vth (ordered: NaN does not spike)
+	VCMPPS $0x0d, Y9, Y1, Y5
+	VANDPS Y14, Y4, Y4
+	VANDPS Y15, Y5, Y5
+	TESTQ  SI, SI
+	JZ     l2soft
+	VANDNPS Y0, Y4, Y0 // +0 where it spiked
+	VANDNPS Y1, Y5, Y1
+	JMP     l2out
+
+l2soft:
+	VANDPS Y9, Y4, Y6 // u − Vth where it spiked, u − (+0) = u elsewhere
+	VSUBPS Y6, Y0, Y0
+	VANDPS Y9, Y5, Y7
+	VSUBPS Y7, Y1, Y1
+
+l2out:
+	VMOVMSKPS Y4, AX
+	VMOVMSKPS Y5, CX
+	SHLL      $8, CX
+	ORL       CX, AX
+	MOVW      AX, (R12)
+	LIFNEXT
+	JNZ       l2step
+
+	MOVQ  BX, CX
+	SHLQ  $6, CX
+	MOVQ  lifFrame_h(DI), AX
+	TESTQ AX, AX
+	JZ    l2nh
+	VMASKMOVPS Y0, Y14, (AX)(CX*1)
+	VMASKMOVPS Y1, Y15, 32(AX)(CX*1)
+
+l2nh:
+	INCQ BX
+	CMPQ BX, lifFrame_nblk(DI)
+	JLT  l2blk
+	LIFPIXEL
+	DECQ DX
+	JNZ  l2pix
+	VZEROUPPER
+	RET
+
+// func statSpatialAVX512(sum *float64, x *float32, pixels, stride, nblk int)
+// nblk blocks of 16 channels; each lane adds its channel's pixels in pixel
+// order into a float64 accumulator (Z0 channels 0-7, Z1 8-15).
+// pixels, nblk > 0; stride in floats.
+TEXT ·statSpatialAVX512(SB), NOSPLIT, $0-40
+	MOVQ sum+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ stride+24(FP), DX
+	SHLQ $2, DX
+	MOVQ nblk+32(FP), BX
+
+ss512blk:
+	MOVQ   SI, R8
+	MOVQ   pixels+16(FP), CX
+	VXORPD Z0, Z0, Z0
+	VXORPD Z1, Z1, Z1
+
+ss512pix:
+	VCVTPS2PD (R8), Z2
+	VCVTPS2PD 32(R8), Z3
+	VADDPD    Z2, Z0, Z0
+	VADDPD    Z3, Z1, Z1
+	ADDQ      DX, R8
+	DECQ      CX
+	JNZ       ss512pix
+	VMOVUPD   Z0, (DI)
+	VMOVUPD   Z1, 64(DI)
+	ADDQ      $128, DI
+	ADDQ      $64, SI
+	DECQ      BX
+	JNZ       ss512blk
+	VZEROUPPER
+	RET
+
+// func statSpatialAVX2(sum *float64, x *float32, pixels, stride, nblk int)
+// As statSpatialAVX512, with Y0-Y3 holding channels 0-3, 4-7, 8-11, 12-15.
+TEXT ·statSpatialAVX2(SB), NOSPLIT, $0-40
+	MOVQ sum+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ stride+24(FP), DX
+	SHLQ $2, DX
+	MOVQ nblk+32(FP), BX
+
+ss2blk:
+	MOVQ   SI, R8
+	MOVQ   pixels+16(FP), CX
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+
+ss2pix:
+	VCVTPS2PD (R8), Y4
+	VCVTPS2PD 16(R8), Y5
+	VCVTPS2PD 32(R8), Y6
+	VCVTPS2PD 48(R8), Y7
+	VADDPD    Y4, Y0, Y0
+	VADDPD    Y5, Y1, Y1
+	VADDPD    Y6, Y2, Y2
+	VADDPD    Y7, Y3, Y3
+	ADDQ      DX, R8
+	DECQ      CX
+	JNZ       ss2pix
+	VMOVUPD   Y0, (DI)
+	VMOVUPD   Y1, 32(DI)
+	VMOVUPD   Y2, 64(DI)
+	VMOVUPD   Y3, 96(DI)
+	ADDQ      $128, DI
+	ADDQ      $64, SI
+	DECQ      BX
+	JNZ       ss2blk
+	VZEROUPPER
+	RET

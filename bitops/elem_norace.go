@@ -1,0 +1,9 @@
+//go:build !race && (amd64 || arm64) && gc && !purego && !noasm
+
+package bitops
+
+const raceEnabled = false
+
+// Without the race detector the annotations compile to nothing.
+
+func raceLIF(*LIFRun, int) {}
