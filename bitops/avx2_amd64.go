@@ -44,6 +44,8 @@ var avx2Blocks = &asmBlocks{
 	rowBlocks:  rowBlocksAndAVX2,
 	popcnt:     popcntAVX2,
 	peakLoop:   peakAVX2,
+	f64Gemm:    f64GemmAVX2Go,
+	f64SkipPct: 90,
 }
 
 // eventsAVX2Go runs the AVX2 scatter over each 256-output group; cw is a

@@ -38,4 +38,6 @@ var avx512Blocks = &asmBlocks{
 	rowBlocks:  rowBlocksAndAVX512,
 	popcnt:     popcntAVX512,
 	peakLoop:   peakAVX512,
+	f64Gemm:    f64GemmAVX512Go,
+	f64SkipPct: 90,
 }

@@ -38,4 +38,6 @@ var neonBlocks = &asmBlocks{
 	rowBlocks:  rowBlocksAndNEON,
 	popcnt:     popcntNEON,
 	peakLoop:   peakNEON,
+	f64Gemm:    f64GemmNEONGo,
+	f64SkipPct: 90,
 }

@@ -37,6 +37,10 @@ type asmBlocks struct {
 	rowBlocks  func(s, w *uint64, words, nq int, blocks *int32, nb, tail int, out *int32, add int)
 	popcnt     func(p *uint64, nv int) int
 	peakLoop   func(a, b *uint64, nv, reps int) int
+	// f64Gemm is the set's float64 GEMM block (f64gemm_*.go) and
+	// f64SkipPct its zero-skipping threshold (Kernels.f64SkipPct).
+	f64Gemm    func(b f64Block, wT []float64, kk, n int, idx []int32, scale, bias []float32)
+	f64SkipPct int
 }
 
 // kernels returns the complete kernel set built on these blocks.
@@ -58,6 +62,8 @@ func (a *asmBlocks) kernels(name string, prio, skipDiv int, events func(planes, 
 		events:       events,
 		popcount:     a.popcount,
 		peak:         a.peak,
+		f64Gemm:      a.f64Gemm,
+		f64SkipPct:   a.f64SkipPct,
 	}
 }
 
