@@ -26,7 +26,7 @@ import (
 // F64BlockRows is the number of patch rows F64Gemm computes per pass over the
 // weights in every kernel set; the zero-skipping of a pass can skip a
 // reduction index only when it is zero in all of the block's rows.
-const F64BlockRows = 4
+const F64BlockRows = 8
 
 // F64Gemm computes acc[r·n+o] = Σ_{i=0..kk−1, in order} a[r·kk+i]·wT[i·n+o]
 // for r < m, o < n, each sum in one float64 accumulator starting at +0.
@@ -138,56 +138,61 @@ func f64GemmDrive(k *Kernels, acc []float64, out []float32, a []float64, m, kk i
 // row of the block is non-zero (−0 counts as zero), and returns them.
 func nonzeroUnion(dst []int32, a *[F64BlockRows][]float64) []int32 {
 	a0 := a[0]
-	a1, a2, a3 := a[1][:len(a0)], a[2][:len(a0)], a[3][:len(a0)]
-	dst = dst[:len(a0)]
+	n := len(a0)
+	a1, a2, a3, a4, a5, a6, a7 := a[1][:n], a[2][:n], a[3][:n], a[4][:n], a[5][:n], a[6][:n], a[7][:n]
+	dst = dst[:n]
 	c := 0
 	for i, x := range a0 {
+		u := math.Float64bits(x) | math.Float64bits(a1[i]) | math.Float64bits(a2[i]) | math.Float64bits(a3[i]) |
+			math.Float64bits(a4[i]) | math.Float64bits(a5[i]) | math.Float64bits(a6[i]) | math.Float64bits(a7[i])
 		// Shifting out the sign bit leaves zero only for ±0.
-		u := (math.Float64bits(x) | math.Float64bits(a1[i]) | math.Float64bits(a2[i]) | math.Float64bits(a3[i])) << 1
 		dst[c] = int32(i)
-		if u != 0 {
+		if u<<1 != 0 {
 			c++
 		}
 	}
 	return dst[:c]
 }
 
-// f64GemmGeneric is the reference block kernel every set is tested against,
-// and the column tail of the SIMD sets: columns c0 ≤ o < n of one block,
-// four rows by two columns per pass over the indices (dense, or those in
-// idx), each output in its own accumulator summed in index order.
+// f64GemmGeneric is the reference block kernel every set is tested against.
 func f64GemmGeneric(b f64Block, wT []float64, kk, n int, idx []int32, scale, bias []float32) {
 	f64ColsGeneric(&b, wT, kk, n, 0, idx, scale, bias)
 }
 
+// f64ColsGeneric computes columns c0 ≤ o < n of one block (the SIMD sets'
+// column tail), four rows by two columns per pass over the indices (dense,
+// or those in idx), each output in its own accumulator summed in index
+// order.
 func f64ColsGeneric(b *f64Block, wT []float64, kk, n, c0 int, idx []int32, scale, bias []float32) {
-	a0 := b.a[0][:kk]
-	a1, a2, a3 := b.a[1][:kk], b.a[2][:kk], b.a[3][:kk]
-	o := c0
-	for ; o+2 <= n; o += 2 {
-		var s [8]float64
-		if idx != nil {
-			s = f64Dot4x2Idx(a0, a1, a2, a3, wT, n, o, idx)
-		} else {
-			s = f64Dot4x2(a0, a1, a2, a3, wT, n, o)
+	for h := 0; h < F64BlockRows; h += 4 {
+		a0 := b.a[h][:kk]
+		a1, a2, a3 := b.a[h+1][:kk], b.a[h+2][:kk], b.a[h+3][:kk]
+		o := c0
+		for ; o+2 <= n; o += 2 {
+			var s [8]float64
+			if idx != nil {
+				s = f64Dot4x2Idx(a0, a1, a2, a3, wT, n, o, idx)
+			} else {
+				s = f64Dot4x2(a0, a1, a2, a3, wT, n, o)
+			}
+			f64Put(b, h, o, s[0:2], s[2:4], s[4:6], s[6:8], scale, bias)
 		}
-		f64Put(b, o, s[0:2], s[2:4], s[4:6], s[6:8], scale, bias)
-	}
-	if o < n {
-		var s [4]float64
-		if idx != nil {
-			s = f64Dot4x1Idx(a0, a1, a2, a3, wT, n, o, idx)
-		} else {
-			s = f64Dot4x1(a0, a1, a2, a3, wT, n, o)
+		if o < n {
+			var s [4]float64
+			if idx != nil {
+				s = f64Dot4x1Idx(a0, a1, a2, a3, wT, n, o, idx)
+			} else {
+				s = f64Dot4x1(a0, a1, a2, a3, wT, n, o)
+			}
+			f64Put(b, h, o, s[0:1], s[1:2], s[2:3], s[3:4], scale, bias)
 		}
-		f64Put(b, o, s[0:1], s[1:2], s[2:3], s[3:4], scale, bias)
 	}
 }
 
-// f64Put stores the sums of columns o, o+1, … of the block's four rows.
-func f64Put(b *f64Block, o int, s0, s1, s2, s3 []float64, scale, bias []float32) {
-	ss := [F64BlockRows][]float64{s0, s1, s2, s3}
-	for r, s := range ss {
+// f64Put stores the sums of columns o, o+1, … of the block's rows h..h+3.
+func f64Put(b *f64Block, h, o int, s0, s1, s2, s3 []float64, scale, bias []float32) {
+	for j, s := range [4][]float64{s0, s1, s2, s3} {
+		r := h + j
 		if b.out[r] != nil {
 			d := b.out[r][o : o+len(s)]
 			for j, v := range s {

@@ -8,49 +8,50 @@
 // FMA is exact here because every product is of two float32 values (exact
 // in float64), so fma(a, w, s) rounds the same sum as s + a·w.
 
-// func f64Gemm4AVX512(a0, a1, a2, a3, w *float64, ldw, kk, n int, idx *int32, nidx int, d0, d1, d2, d3 unsafe.Pointer, scale, bias *float32)
+// func f64Gemm8AVX512(a0, a1, a2, a3, a4, a5, a6, a7, w *float64, ldw, kk, n int, idx *int32, nidx int, d0, d1, d2, d3, d4, d5, d6, d7 unsafe.Pointer, scale, bias *float32)
 //
-// 4 rows × 32 columns per panel: Z0–Z15 accumulate (row r, columns 8j..8j+7
-// in Z(4r+j)), Z16–Z19 hold the weights of one index, Z20–Z23 the four rows'
-// values broadcast. The last panel masks its loads and stores (K1–K4 per
-// 8 doubles, K5/K6 per 16 floats), so any n works and nothing past column n
-// is touched. nidx < 0 runs every index 0..kk-1; otherwise the nidx indices
-// at idx. scale == nil stores the float64 sums to d0..d3; otherwise
-// d = float32(float32(s)·scale) + bias, each op rounded to float32.
-TEXT ·f64Gemm4AVX512(SB), NOSPLIT, $0-128
+// 8 rows × 16 columns per panel: Z0–Z15 accumulate (row r, columns 8j..8j+7
+// in Z(2r+j)), Z16/Z17 hold the weights of one index, Z18–Z25 the eight
+// rows' values broadcast: 16 FMAs per 2 weight loads, so weights streamed
+// from L2 cost 8 bytes per FMA. The last panel masks its loads and stores
+// (K1/K2 per 8 doubles, K3 per 16 floats), so any n works and nothing past
+// column n is touched. nidx < 0 runs every index 0..kk-1; otherwise the
+// nidx indices at idx. scale == nil stores the float64 sums to d0..d7;
+// otherwise d = float32(float32(s)·scale) + bias, each op rounded to
+// float32.
+//
+// R8–R15 row pointers, SI panel weights, DX weight row stride in bytes,
+// DI panel's first column, CX count, AX index, BX weight row or idx pointer.
+TEXT ·f64Gemm8AVX512(SB), NOSPLIT, $0-192
 	MOVQ a0+0(FP), R8
 	MOVQ a1+8(FP), R9
 	MOVQ a2+16(FP), R10
 	MOVQ a3+24(FP), R11
-	MOVQ w+32(FP), SI
-	MOVQ ldw+40(FP), DX
+	MOVQ a4+32(FP), R12
+	MOVQ a5+40(FP), R13
+	MOVQ a6+48(FP), R14
+	MOVQ a7+56(FP), R15
+	MOVQ w+64(FP), SI
+	MOVQ ldw+72(FP), DX
 	SHLQ $3, DX
-	MOVQ n+56(FP), R12
 	XORQ DI, DI
 
 avx512panel:
-	// Column masks of this panel: the low min(n−DI, 32) bits.
-	MOVQ R12, CX
+	// Column masks of this panel: the low min(n−DI, 16) bits.
+	MOVQ n+88(FP), CX
 	SUBQ DI, CX
-	MOVL $-1, AX
-	CMPQ CX, $32
+	MOVL $0xffff, AX
+	CMPQ CX, $16
 	JGE  avx512masks
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 
 avx512masks:
-	KMOVW AX, K5
-	MOVL  AX, BX
-	SHRL  $16, BX
-	KMOVW BX, K6
+	KMOVW AX, K3
 	KMOVW AX, K1
 	SHRL  $8, AX
 	KMOVW AX, K2
-	SHRL  $8, AX
-	KMOVW AX, K3
-	SHRL  $8, AX
-	KMOVW AX, K4
 
 	VPXORQ Z0, Z0, Z0
 	VPXORQ Z1, Z1, Z1
@@ -69,174 +70,180 @@ avx512masks:
 	VPXORQ Z14, Z14, Z14
 	VPXORQ Z15, Z15, Z15
 
-	MOVQ  nidx+72(FP), CX
+	MOVQ  nidx+104(FP), CX
 	TESTQ CX, CX
 	JGE   avx512sparse
-	MOVQ  kk+48(FP), CX
+	MOVQ  kk+80(FP), CX
+	SHLQ  $3, CX
 	MOVQ  SI, BX
 	XORQ  AX, AX
 
 avx512dense:
 	VMOVUPD.Z    (BX), K1, Z16
 	VMOVUPD.Z    64(BX), K2, Z17
-	VMOVUPD.Z    128(BX), K3, Z18
-	VMOVUPD.Z    192(BX), K4, Z19
-	VBROADCASTSD (R8)(AX*8), Z20
-	VBROADCASTSD (R9)(AX*8), Z21
-	VBROADCASTSD (R10)(AX*8), Z22
-	VBROADCASTSD (R11)(AX*8), Z23
-	VFMADD231PD  Z16, Z20, Z0
-	VFMADD231PD  Z17, Z20, Z1
-	VFMADD231PD  Z18, Z20, Z2
-	VFMADD231PD  Z19, Z20, Z3
-	VFMADD231PD  Z16, Z21, Z4
-	VFMADD231PD  Z17, Z21, Z5
-	VFMADD231PD  Z18, Z21, Z6
-	VFMADD231PD  Z19, Z21, Z7
+	VBROADCASTSD (R8)(AX*1), Z18
+	VBROADCASTSD (R9)(AX*1), Z19
+	VBROADCASTSD (R10)(AX*1), Z20
+	VBROADCASTSD (R11)(AX*1), Z21
+	VBROADCASTSD (R12)(AX*1), Z22
+	VBROADCASTSD (R13)(AX*1), Z23
+	VBROADCASTSD (R14)(AX*1), Z24
+	VBROADCASTSD (R15)(AX*1), Z25
+	VFMADD231PD  Z16, Z18, Z0
+	VFMADD231PD  Z17, Z18, Z1
+	VFMADD231PD  Z16, Z19, Z2
+	VFMADD231PD  Z17, Z19, Z3
+	VFMADD231PD  Z16, Z20, Z4
+	VFMADD231PD  Z17, Z20, Z5
+	VFMADD231PD  Z16, Z21, Z6
+	VFMADD231PD  Z17, Z21, Z7
 	VFMADD231PD  Z16, Z22, Z8
 	VFMADD231PD  Z17, Z22, Z9
-	VFMADD231PD  Z18, Z22, Z10
-	VFMADD231PD  Z19, Z22, Z11
-	VFMADD231PD  Z16, Z23, Z12
-	VFMADD231PD  Z17, Z23, Z13
-	VFMADD231PD  Z18, Z23, Z14
-	VFMADD231PD  Z19, Z23, Z15
+	VFMADD231PD  Z16, Z23, Z10
+	VFMADD231PD  Z17, Z23, Z11
+	VFMADD231PD  Z16, Z24, Z12
+	VFMADD231PD  Z17, Z24, Z13
+	VFMADD231PD  Z16, Z25, Z14
+	VFMADD231PD  Z17, Z25, Z15
 	ADDQ         DX, BX
-	INCQ         AX
+	ADDQ         $8, AX
 	CMPQ         AX, CX
 	JLT          avx512dense
 	JMP          avx512store
 
 avx512sparse:
 	JZ   avx512store
-	MOVQ idx+64(FP), BX
+	MOVQ idx+96(FP), BX
 
 avx512sloop:
 	MOVLQSX      (BX), AX
-	MOVQ         AX, R13
-	IMULQ        DX, R13
-	VMOVUPD.Z    (SI)(R13*1), K1, Z16
-	VMOVUPD.Z    64(SI)(R13*1), K2, Z17
-	VMOVUPD.Z    128(SI)(R13*1), K3, Z18
-	VMOVUPD.Z    192(SI)(R13*1), K4, Z19
-	VBROADCASTSD (R8)(AX*8), Z20
-	VBROADCASTSD (R9)(AX*8), Z21
-	VBROADCASTSD (R10)(AX*8), Z22
-	VBROADCASTSD (R11)(AX*8), Z23
-	VFMADD231PD  Z16, Z20, Z0
-	VFMADD231PD  Z17, Z20, Z1
-	VFMADD231PD  Z18, Z20, Z2
-	VFMADD231PD  Z19, Z20, Z3
-	VFMADD231PD  Z16, Z21, Z4
-	VFMADD231PD  Z17, Z21, Z5
-	VFMADD231PD  Z18, Z21, Z6
-	VFMADD231PD  Z19, Z21, Z7
+	VBROADCASTSD (R8)(AX*8), Z18
+	VBROADCASTSD (R9)(AX*8), Z19
+	VBROADCASTSD (R10)(AX*8), Z20
+	VBROADCASTSD (R11)(AX*8), Z21
+	VBROADCASTSD (R12)(AX*8), Z22
+	VBROADCASTSD (R13)(AX*8), Z23
+	VBROADCASTSD (R14)(AX*8), Z24
+	VBROADCASTSD (R15)(AX*8), Z25
+	IMULQ        DX, AX
+	VMOVUPD.Z    (SI)(AX*1), K1, Z16
+	VMOVUPD.Z    64(SI)(AX*1), K2, Z17
+	VFMADD231PD  Z16, Z18, Z0
+	VFMADD231PD  Z17, Z18, Z1
+	VFMADD231PD  Z16, Z19, Z2
+	VFMADD231PD  Z17, Z19, Z3
+	VFMADD231PD  Z16, Z20, Z4
+	VFMADD231PD  Z17, Z20, Z5
+	VFMADD231PD  Z16, Z21, Z6
+	VFMADD231PD  Z17, Z21, Z7
 	VFMADD231PD  Z16, Z22, Z8
 	VFMADD231PD  Z17, Z22, Z9
-	VFMADD231PD  Z18, Z22, Z10
-	VFMADD231PD  Z19, Z22, Z11
-	VFMADD231PD  Z16, Z23, Z12
-	VFMADD231PD  Z17, Z23, Z13
-	VFMADD231PD  Z18, Z23, Z14
-	VFMADD231PD  Z19, Z23, Z15
+	VFMADD231PD  Z16, Z23, Z10
+	VFMADD231PD  Z17, Z23, Z11
+	VFMADD231PD  Z16, Z24, Z12
+	VFMADD231PD  Z17, Z24, Z13
+	VFMADD231PD  Z16, Z25, Z14
+	VFMADD231PD  Z17, Z25, Z15
 	ADDQ         $4, BX
 	DECQ         CX
 	JNZ          avx512sloop
 
 avx512store:
-	MOVQ  scale+112(FP), AX
+	MOVQ  scale+176(FP), AX
 	TESTQ AX, AX
 	JNZ   avx512store32
-	MOVQ    d0+80(FP), BX
+	MOVQ    d0+112(FP), BX
 	VMOVUPD Z0, K1, (BX)(DI*8)
 	VMOVUPD Z1, K2, 64(BX)(DI*8)
-	VMOVUPD Z2, K3, 128(BX)(DI*8)
-	VMOVUPD Z3, K4, 192(BX)(DI*8)
-	MOVQ    d1+88(FP), BX
+	MOVQ    d1+120(FP), BX
+	VMOVUPD Z2, K1, (BX)(DI*8)
+	VMOVUPD Z3, K2, 64(BX)(DI*8)
+	MOVQ    d2+128(FP), BX
 	VMOVUPD Z4, K1, (BX)(DI*8)
 	VMOVUPD Z5, K2, 64(BX)(DI*8)
-	VMOVUPD Z6, K3, 128(BX)(DI*8)
-	VMOVUPD Z7, K4, 192(BX)(DI*8)
-	MOVQ    d2+96(FP), BX
+	MOVQ    d3+136(FP), BX
+	VMOVUPD Z6, K1, (BX)(DI*8)
+	VMOVUPD Z7, K2, 64(BX)(DI*8)
+	MOVQ    d4+144(FP), BX
 	VMOVUPD Z8, K1, (BX)(DI*8)
 	VMOVUPD Z9, K2, 64(BX)(DI*8)
-	VMOVUPD Z10, K3, 128(BX)(DI*8)
-	VMOVUPD Z11, K4, 192(BX)(DI*8)
-	MOVQ    d3+104(FP), BX
+	MOVQ    d5+152(FP), BX
+	VMOVUPD Z10, K1, (BX)(DI*8)
+	VMOVUPD Z11, K2, 64(BX)(DI*8)
+	MOVQ    d6+160(FP), BX
 	VMOVUPD Z12, K1, (BX)(DI*8)
 	VMOVUPD Z13, K2, 64(BX)(DI*8)
-	VMOVUPD Z14, K3, 128(BX)(DI*8)
-	VMOVUPD Z15, K4, 192(BX)(DI*8)
+	MOVQ    d7+168(FP), BX
+	VMOVUPD Z14, K1, (BX)(DI*8)
+	VMOVUPD Z15, K2, 64(BX)(DI*8)
 	JMP     avx512next
 
 avx512store32:
-	// Z24/Z25: scale of columns 0–15 / 16–31, Z26/Z27 the bias.
-	MOVQ      bias+120(FP), BX
-	VMOVUPS.Z (AX)(DI*4), K5, Z24
-	VMOVUPS.Z 64(AX)(DI*4), K6, Z25
-	VMOVUPS.Z (BX)(DI*4), K5, Z26
-	VMOVUPS.Z 64(BX)(DI*4), K6, Z27
-
-	MOVQ         d0+80(FP), BX
-	VCVTPD2PS    Z0, Y16
-	VCVTPD2PS    Z1, Y17
-	VINSERTF64X4 $1, Y17, Z16, Z16
-	VMULPS       Z24, Z16, Z16
-	VADDPS       Z26, Z16, Z16
-	VMOVUPS      Z16, K5, (BX)(DI*4)
-	VCVTPD2PS    Z2, Y18
-	VCVTPD2PS    Z3, Y19
-	VINSERTF64X4 $1, Y19, Z18, Z18
-	VMULPS       Z25, Z18, Z18
-	VADDPS       Z27, Z18, Z18
-	VMOVUPS      Z18, K6, 64(BX)(DI*4)
-
-	MOVQ         d1+88(FP), BX
-	VCVTPD2PS    Z4, Y16
-	VCVTPD2PS    Z5, Y17
-	VINSERTF64X4 $1, Y17, Z16, Z16
-	VMULPS       Z24, Z16, Z16
-	VADDPS       Z26, Z16, Z16
-	VMOVUPS      Z16, K5, (BX)(DI*4)
-	VCVTPD2PS    Z6, Y18
-	VCVTPD2PS    Z7, Y19
-	VINSERTF64X4 $1, Y19, Z18, Z18
-	VMULPS       Z25, Z18, Z18
-	VADDPS       Z27, Z18, Z18
-	VMOVUPS      Z18, K6, 64(BX)(DI*4)
-
-	MOVQ         d2+96(FP), BX
-	VCVTPD2PS    Z8, Y16
-	VCVTPD2PS    Z9, Y17
-	VINSERTF64X4 $1, Y17, Z16, Z16
-	VMULPS       Z24, Z16, Z16
-	VADDPS       Z26, Z16, Z16
-	VMOVUPS      Z16, K5, (BX)(DI*4)
-	VCVTPD2PS    Z10, Y18
-	VCVTPD2PS    Z11, Y19
-	VINSERTF64X4 $1, Y19, Z18, Z18
-	VMULPS       Z25, Z18, Z18
-	VADDPS       Z27, Z18, Z18
-	VMOVUPS      Z18, K6, 64(BX)(DI*4)
-
-	MOVQ         d3+104(FP), BX
-	VCVTPD2PS    Z12, Y16
-	VCVTPD2PS    Z13, Y17
-	VINSERTF64X4 $1, Y17, Z16, Z16
-	VMULPS       Z24, Z16, Z16
-	VADDPS       Z26, Z16, Z16
-	VMOVUPS      Z16, K5, (BX)(DI*4)
-	VCVTPD2PS    Z14, Y18
-	VCVTPD2PS    Z15, Y19
-	VINSERTF64X4 $1, Y19, Z18, Z18
-	VMULPS       Z25, Z18, Z18
-	VADDPS       Z27, Z18, Z18
-	VMOVUPS      Z18, K6, 64(BX)(DI*4)
+	// Z26: scale of the panel's 16 columns, Z27 their bias.
+	MOVQ      bias+184(FP), BX
+	VMOVUPS.Z (AX)(DI*4), K3, Z26
+	VMOVUPS.Z (BX)(DI*4), K3, Z27
+	MOVQ         d0+112(FP), BX
+	VCVTPD2PS    Z0, Y28
+	VCVTPD2PS    Z1, Y29
+	VINSERTF64X4 $1, Y29, Z28, Z28
+	VMULPS       Z26, Z28, Z28
+	VADDPS       Z27, Z28, Z28
+	VMOVUPS      Z28, K3, (BX)(DI*4)
+	MOVQ         d1+120(FP), BX
+	VCVTPD2PS    Z2, Y28
+	VCVTPD2PS    Z3, Y29
+	VINSERTF64X4 $1, Y29, Z28, Z28
+	VMULPS       Z26, Z28, Z28
+	VADDPS       Z27, Z28, Z28
+	VMOVUPS      Z28, K3, (BX)(DI*4)
+	MOVQ         d2+128(FP), BX
+	VCVTPD2PS    Z4, Y28
+	VCVTPD2PS    Z5, Y29
+	VINSERTF64X4 $1, Y29, Z28, Z28
+	VMULPS       Z26, Z28, Z28
+	VADDPS       Z27, Z28, Z28
+	VMOVUPS      Z28, K3, (BX)(DI*4)
+	MOVQ         d3+136(FP), BX
+	VCVTPD2PS    Z6, Y28
+	VCVTPD2PS    Z7, Y29
+	VINSERTF64X4 $1, Y29, Z28, Z28
+	VMULPS       Z26, Z28, Z28
+	VADDPS       Z27, Z28, Z28
+	VMOVUPS      Z28, K3, (BX)(DI*4)
+	MOVQ         d4+144(FP), BX
+	VCVTPD2PS    Z8, Y28
+	VCVTPD2PS    Z9, Y29
+	VINSERTF64X4 $1, Y29, Z28, Z28
+	VMULPS       Z26, Z28, Z28
+	VADDPS       Z27, Z28, Z28
+	VMOVUPS      Z28, K3, (BX)(DI*4)
+	MOVQ         d5+152(FP), BX
+	VCVTPD2PS    Z10, Y28
+	VCVTPD2PS    Z11, Y29
+	VINSERTF64X4 $1, Y29, Z28, Z28
+	VMULPS       Z26, Z28, Z28
+	VADDPS       Z27, Z28, Z28
+	VMOVUPS      Z28, K3, (BX)(DI*4)
+	MOVQ         d6+160(FP), BX
+	VCVTPD2PS    Z12, Y28
+	VCVTPD2PS    Z13, Y29
+	VINSERTF64X4 $1, Y29, Z28, Z28
+	VMULPS       Z26, Z28, Z28
+	VADDPS       Z27, Z28, Z28
+	VMOVUPS      Z28, K3, (BX)(DI*4)
+	MOVQ         d7+168(FP), BX
+	VCVTPD2PS    Z14, Y28
+	VCVTPD2PS    Z15, Y29
+	VINSERTF64X4 $1, Y29, Z28, Z28
+	VMULPS       Z26, Z28, Z28
+	VADDPS       Z27, Z28, Z28
+	VMOVUPS      Z28, K3, (BX)(DI*4)
 
 avx512next:
-	ADDQ $32, DI
-	ADDQ $256, SI
-	CMPQ DI, R12
+	ADDQ $16, DI
+	ADDQ $128, SI
+	CMPQ DI, n+88(FP)
 	JLT  avx512panel
 	VZEROUPPER
 	RET

@@ -10,7 +10,7 @@ import "unsafe"
 func f64Gemm4NEON(a0, a1, a2, a3, w *float64, ldw, kk, n int, idx *int32, nidx int, d0, d1, d2, d3 unsafe.Pointer, scale, bias *float32)
 
 // f64NEONChunk is the column chunk of the scaled path: its float64 sums
-// wait in a stack tile (4 rows × 128 columns, 4 KiB) for the Go epilogue.
+// wait in a stack tile (8 rows × 128 columns, 8 KiB) for the Go epilogue.
 const f64NEONChunk = 128
 
 // f64GemmNEONGo runs the NEON kernel over 8-column panels and the generic
@@ -45,6 +45,9 @@ func f64GemmNEONGo(b f64Block, wT []float64, kk, n int, idx []int32, scale, bias
 	}
 }
 
+// f64NEON runs the 4-row kernel on both halves of the block.
 func f64NEON(p f64AsmArgs) {
-	f64Gemm4NEON(p.a[0], p.a[1], p.a[2], p.a[3], p.w, p.ldw, p.kk, p.n, p.idx, p.nidx, p.d[0], p.d[1], p.d[2], p.d[3], p.scale, p.bias)
+	for h := 0; h < F64BlockRows; h += 4 {
+		f64Gemm4NEON(p.a[h], p.a[h+1], p.a[h+2], p.a[h+3], p.w, p.ldw, p.kk, p.n, p.idx, p.nidx, p.d[h], p.d[h+1], p.d[h+2], p.d[h+3], p.scale, p.bias)
+	}
 }

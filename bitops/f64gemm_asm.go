@@ -5,9 +5,9 @@ package bitops
 import "unsafe"
 
 // f64AsmArgs are the arguments of every set's float64 GEMM block kernel
-// (f64gemm_amd64.s, f64gemm_arm64.s): rows a[0..3] against columns [0, n) of
+// (f64gemm_amd64.s, f64gemm_arm64.s): rows a[…] against columns [0, n) of
 // w (row stride ldw), every index when nidx < 0, else the nidx indices at
-// idx; float64 sums to d[0..3] when scale is nil, scaled float32 outputs
+// idx; float64 sums to d[…] when scale is nil, scaled float32 outputs
 // otherwise. The wrappers call the assembly directly with them: a call
 // through a func value would make every pointer escape, and the NEON tile
 // lives on the stack.
@@ -22,7 +22,8 @@ type f64AsmArgs struct {
 }
 
 // f64AsmPrep makes the kernel arguments for columns [0, nc) of one block
-// (nc ≥ 1), with the race annotations the assembly cannot make itself.
+// (nc ≥ 1), with the race annotations the assembly cannot make itself. The
+// 4-row kernels take rows 0–3 from a[0:4] and rows 4–7 from a[4:8].
 func f64AsmPrep(nc int, b *f64Block, wT []float64, kk, n int, idx []int32, scale, bias []float32) f64AsmArgs {
 	p := f64AsmArgs{w: &wT[0], ldw: n, kk: kk, n: nc, nidx: -1}
 	for j := range b.a {

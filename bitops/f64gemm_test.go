@@ -10,7 +10,7 @@ import (
 
 // The float64 GEMM of every set is checked bit for bit against the generic
 // set, and the generic set against a naive in-order sum with no skipping,
-// over row counts 0..(3 blocks + 1), column counts 0..(3 panels of the
+// over row counts 0..(3 blocks + 1) and short last blocks, column counts 0..(3 panels of the
 // widest set + 1), reduction lengths including 1 and odd ones, inputs that
 // are dense, sparse, all zero and −0, unaligned slice starts, and guard
 // values around the outputs.
@@ -223,7 +223,8 @@ func TestF64GemmGenericMatchesNaive(t *testing.T) {
 	}
 }
 
-// f64TestCols covers 0 to three 32-column panels + 1 and the model's widths.
+// f64TestCols covers 0 to three 32-column panels + 1 (the AVX-512 panel is
+// 16) and the model's widths.
 var f64TestCols = func() []int {
 	var c []int
 	for n := 0; n <= 3*32+1; n++ {
@@ -236,7 +237,7 @@ func TestF64GemmSetsMatchGeneric(t *testing.T) {
 	rng := rand.New(rand.NewPCG(73, 74))
 	for _, k := range Available() {
 		for _, n := range f64TestCols {
-			for _, m := range []int{0, 1, 2, 3, 4, 5, 8, 13} {
+			for _, m := range []int{0, 1, 2, 3, 4, 5, 7, 8, 9, 13, 16, 25} {
 				kk := []int{1, 2, 3, 5, 27, 40, 128}[rng.IntN(7)]
 				mode := rng.IntN(f64NumModes)
 				a := f64Workspace(rng, m*kk)
@@ -278,10 +279,14 @@ func TestNonzeroUnion(t *testing.T) {
 		{0, 0, 0, neg, 0, 2},
 		{neg, 0, 0, 0, 0, 0},
 		{0, 0, 3, 0, 0, 0},
+		{0, 0, 0, 0, 0, 0},
+		{0, 0, 0, neg, 0, 0},
+		{0, 0, 0, 0, 0, 0},
+		{0, 0, 0, 0, 4, 0},
 	}
 	got := nonzeroUnion(make([]int32, 6), &b.a)
-	if fmt.Sprint(got) != "[1 2 5]" {
-		t.Fatalf("nonzeroUnion = %v, want [1 2 5]", got)
+	if fmt.Sprint(got) != "[1 2 4 5]" {
+		t.Fatalf("nonzeroUnion = %v, want [1 2 4 5]", got)
 	}
 }
 
