@@ -79,6 +79,11 @@ avx512masks:
 	XORQ  AX, AX
 
 avx512dense:
+	// Weight rows are n·8 bytes apart, too far for the stride prefetcher
+	// when n is wide; fetch 8 rows ahead (prefetches never fault, so
+	// running past the last row is harmless).
+	PREFETCHT0   (BX)(DX*8)
+	PREFETCHT0   64(BX)(DX*8)
 	VMOVUPD.Z    (BX), K1, Z16
 	VMOVUPD.Z    64(BX), K2, Z17
 	VBROADCASTSD (R8)(AX*1), Z18
