@@ -9,7 +9,10 @@ import (
 // of ResNet-19 (T = 2, one sample): the stem (3→128 3×3 on 32×32, run once
 // per pass), the two 1×1 shortcut convs on AvgPool2 of spikes, and the
 // classifier. "pooled" inputs are {0, .25, .5, .75, 1} with about half
-// zeros, run with and without zero-skipping. GMAC/s counts the dense MACs.
+// zeros independently (so a block of 8 rows almost never shares a zero and
+// the skip only costs its search), and "deadcols" has a third of the
+// channels zero in every row (channels that never fire), run with and
+// without zero-skipping. GMAC/s counts the dense MACs.
 func BenchmarkF64Gemm(b *testing.B) {
 	shapes := []struct {
 		name    string
@@ -22,6 +25,8 @@ func BenchmarkF64Gemm(b *testing.B) {
 		{"short1-k128-m512-n256-skip", 512, 128, 256, f64Pooled, true},
 		{"short2-k256-m128-n512", 128, 256, 512, f64Pooled, false},
 		{"short2-k256-m128-n512-skip", 128, 256, 512, f64Pooled, true},
+		{"short2-k256-m128-n512-deadcols", 128, 256, 512, f64Columns, false},
+		{"short2-k256-m128-n512-deadcols-skip", 128, 256, 512, f64Columns, true},
 		{"fc-k512-m2-n10", 2, 512, 10, f64Dense, false},
 	}
 	for _, k := range Available() {
