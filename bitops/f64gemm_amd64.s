@@ -13,12 +13,13 @@
 // 8 rows × 16 columns per panel: Z0–Z15 accumulate (row r, columns 8j..8j+7
 // in Z(2r+j)), Z16/Z17 hold the weights of one index, Z18–Z25 the eight
 // rows' values broadcast: 16 FMAs per 2 weight loads, so weights streamed
-// from L2 cost 8 bytes per FMA. The last panel masks its loads and stores
-// (K1/K2 per 8 doubles, K3 per 16 floats), so any n works and nothing past
-// column n is touched. nidx < 0 runs every index 0..kk-1; otherwise the
-// nidx indices at idx. scale == nil stores the float64 sums to d0..d7;
-// otherwise d = float32(float32(s)·scale) + bias, each op rounded to
-// float32.
+// from L2 cost 8 bytes per FMA. The last panel, when partial, masks its
+// loads and stores (K1/K2 per 8 doubles, K3 per 16 floats), so any n works
+// and nothing past column n is touched; full panels load unmasked (a masked
+// load costs an extra vector uop on some cores). nidx < 0 runs every index
+// 0..kk-1; otherwise the nidx indices at idx. scale == nil stores the
+// float64 sums to d0..d7; otherwise d = float32(float32(s)·scale) + bias,
+// each op rounded to float32.
 //
 // R8–R15 row pointers, SI panel weights, DX weight row stride in bytes,
 // DI panel's first column, CX count, AX index, BX weight row or idx pointer.
@@ -70,15 +71,70 @@ avx512masks:
 	VPXORQ Z14, Z14, Z14
 	VPXORQ Z15, Z15, Z15
 
-	MOVQ  nidx+104(FP), CX
-	TESTQ CX, CX
+	// Partial panel (CX < 16 columns left): the masked loops.
+	MOVQ  nidx+104(FP), BX
+	CMPQ  CX, $16
+	JLT   avx512partial
+	TESTQ BX, BX
 	JGE   avx512sparse
-	MOVQ  kk+80(FP), CX
-	SHLQ  $3, CX
-	MOVQ  SI, BX
-	XORQ  AX, AX
+	JMP   avx512dense
+
+avx512partial:
+	TESTQ BX, BX
+	JGE   avx512sparsem
+	JMP   avx512densem
 
 avx512dense:
+	MOVQ kk+80(FP), CX
+	SHLQ $3, CX
+	MOVQ SI, BX
+	XORQ AX, AX
+
+avx512denseloop:
+	// Weight rows are n·8 bytes apart, too far for the stride prefetcher
+	// when n is wide; fetch 8 rows ahead (prefetches never fault, so
+	// running past the last row is harmless).
+	PREFETCHT0   (BX)(DX*8)
+	PREFETCHT0   64(BX)(DX*8)
+	VMOVUPD      (BX), Z16
+	VMOVUPD      64(BX), Z17
+	VBROADCASTSD (R8)(AX*1), Z18
+	VBROADCASTSD (R9)(AX*1), Z19
+	VBROADCASTSD (R10)(AX*1), Z20
+	VBROADCASTSD (R11)(AX*1), Z21
+	VBROADCASTSD (R12)(AX*1), Z22
+	VBROADCASTSD (R13)(AX*1), Z23
+	VBROADCASTSD (R14)(AX*1), Z24
+	VBROADCASTSD (R15)(AX*1), Z25
+	VFMADD231PD  Z16, Z18, Z0
+	VFMADD231PD  Z17, Z18, Z1
+	VFMADD231PD  Z16, Z19, Z2
+	VFMADD231PD  Z17, Z19, Z3
+	VFMADD231PD  Z16, Z20, Z4
+	VFMADD231PD  Z17, Z20, Z5
+	VFMADD231PD  Z16, Z21, Z6
+	VFMADD231PD  Z17, Z21, Z7
+	VFMADD231PD  Z16, Z22, Z8
+	VFMADD231PD  Z17, Z22, Z9
+	VFMADD231PD  Z16, Z23, Z10
+	VFMADD231PD  Z17, Z23, Z11
+	VFMADD231PD  Z16, Z24, Z12
+	VFMADD231PD  Z17, Z24, Z13
+	VFMADD231PD  Z16, Z25, Z14
+	VFMADD231PD  Z17, Z25, Z15
+	ADDQ         DX, BX
+	ADDQ         $8, AX
+	CMPQ         AX, CX
+	JLT          avx512denseloop
+	JMP          avx512store
+
+avx512densem:
+	MOVQ kk+80(FP), CX
+	SHLQ $3, CX
+	MOVQ SI, BX
+	XORQ AX, AX
+
+avx512densemloop:
 	// Weight rows are n·8 bytes apart, too far for the stride prefetcher
 	// when n is wide; fetch 8 rows ahead (prefetches never fault, so
 	// running past the last row is harmless).
@@ -113,14 +169,54 @@ avx512dense:
 	ADDQ         DX, BX
 	ADDQ         $8, AX
 	CMPQ         AX, CX
-	JLT          avx512dense
+	JLT          avx512densemloop
 	JMP          avx512store
 
 avx512sparse:
 	JZ   avx512store
+	MOVQ BX, CX
 	MOVQ idx+96(FP), BX
 
-avx512sloop:
+avx512sparseloop:
+	MOVLQSX      (BX), AX
+	VBROADCASTSD (R8)(AX*8), Z18
+	VBROADCASTSD (R9)(AX*8), Z19
+	VBROADCASTSD (R10)(AX*8), Z20
+	VBROADCASTSD (R11)(AX*8), Z21
+	VBROADCASTSD (R12)(AX*8), Z22
+	VBROADCASTSD (R13)(AX*8), Z23
+	VBROADCASTSD (R14)(AX*8), Z24
+	VBROADCASTSD (R15)(AX*8), Z25
+	IMULQ        DX, AX
+	VMOVUPD      (SI)(AX*1), Z16
+	VMOVUPD      64(SI)(AX*1), Z17
+	VFMADD231PD  Z16, Z18, Z0
+	VFMADD231PD  Z17, Z18, Z1
+	VFMADD231PD  Z16, Z19, Z2
+	VFMADD231PD  Z17, Z19, Z3
+	VFMADD231PD  Z16, Z20, Z4
+	VFMADD231PD  Z17, Z20, Z5
+	VFMADD231PD  Z16, Z21, Z6
+	VFMADD231PD  Z17, Z21, Z7
+	VFMADD231PD  Z16, Z22, Z8
+	VFMADD231PD  Z17, Z22, Z9
+	VFMADD231PD  Z16, Z23, Z10
+	VFMADD231PD  Z17, Z23, Z11
+	VFMADD231PD  Z16, Z24, Z12
+	VFMADD231PD  Z17, Z24, Z13
+	VFMADD231PD  Z16, Z25, Z14
+	VFMADD231PD  Z17, Z25, Z15
+	ADDQ         $4, BX
+	DECQ         CX
+	JNZ          avx512sparseloop
+	JMP          avx512store
+
+avx512sparsem:
+	JZ   avx512store
+	MOVQ BX, CX
+	MOVQ idx+96(FP), BX
+
+avx512sparsemloop:
 	MOVLQSX      (BX), AX
 	VBROADCASTSD (R8)(AX*8), Z18
 	VBROADCASTSD (R9)(AX*8), Z19
@@ -151,7 +247,8 @@ avx512sloop:
 	VFMADD231PD  Z17, Z25, Z15
 	ADDQ         $4, BX
 	DECQ         CX
-	JNZ          avx512sloop
+	JNZ          avx512sparsemloop
+	JMP          avx512store
 
 avx512store:
 	MOVQ  scale+176(FP), AX
