@@ -45,6 +45,8 @@ var avx2Blocks = &asmBlocks{
 	popcnt:     popcntAVX2,
 	peakLoop:   peakAVX2,
 	elem:       &avx2Elem,
+	f64Gemm:    f64GemmAVX2Go,
+	f64SkipPct: 90,
 }
 
 // eventsAVX2Go runs the AVX2 scatter over each 256-output group; cw is a

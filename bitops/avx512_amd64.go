@@ -39,4 +39,6 @@ var avx512Blocks = &asmBlocks{
 	popcnt:     popcntAVX512,
 	peakLoop:   peakAVX512,
 	elem:       &avx512Elem,
+	f64Gemm:    f64GemmAVX512Go,
+	f64SkipPct: 90,
 }

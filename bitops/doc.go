@@ -34,6 +34,13 @@
 // into bit-sliced counters, so its cost follows the number of spikes (it pays
 // for low spike rates, also unstructured ones).
 //
+// The full-precision layers (the stem conv on the image, fp32/int8 shortcut
+// convs, the classifier) use F64Gemm / F64GemmScaled: float64 dot products of
+// float32 values, each summed in index order in one accumulator, so they
+// equal a float reference bit for bit. SIMD lanes are output channels
+// (AVX-512 8 rows × 16 channels per pass, AVX2 and NEON 4 × 8); blocks whose
+// rows share zero indices can skip them exactly.
+//
 // # Kernel sets
 //
 // A *Kernels is one complete implementation; callers hold one per engine,

@@ -66,6 +66,13 @@ type Kernels struct {
 	lif func(r LIFRun, counts []int64)
 	// statSpatial: StatSpatial with checked arguments (len(sum), pixels > 0).
 	statSpatial func(sum []float64, x []float32, pixels, stride int)
+	// f64Gemm runs one block of rows of the float64 GEMM over all n
+	// columns (f64gemm.go), visiting only the indices in idx when it is
+	// non-nil; kk and n are at least 1.
+	f64Gemm func(b f64Block, wT []float64, kk, n int, idx []int32, scale, bias []float32)
+	// f64SkipPct: a block visits only its non-zero indices when they are
+	// fewer than this percentage of kk; above it the dense loop is faster.
+	f64SkipPct int
 }
 
 // Generic is the pure-Go kernel set. It is compiled on every platform and is
@@ -87,6 +94,8 @@ var Generic = &Kernels{
 	scaleBias:    scaleBiasGeneric,
 	lif:          lifGeneric,
 	statSpatial:  statSpatialGeneric,
+	f64Gemm:      f64GemmGeneric,
+	f64SkipPct:   75,
 }
 
 // registry is appended to only from init functions and read-only afterwards.

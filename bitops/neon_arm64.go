@@ -39,4 +39,6 @@ var neonBlocks = &asmBlocks{
 	popcnt:     popcntNEON,
 	peakLoop:   peakNEON,
 	elem:       &neonElem,
+	f64Gemm:    f64GemmNEONGo,
+	f64SkipPct: 90,
 }

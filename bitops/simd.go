@@ -38,6 +38,10 @@ type asmBlocks struct {
 	popcnt     func(p *uint64, nv int) int
 	peakLoop   func(a, b *uint64, nv, reps int) int
 	elem       *elemSet // element-wise float kernels
+	// f64Gemm is the set's float64 GEMM block (f64gemm_*.go) and
+	// f64SkipPct its zero-skipping threshold (Kernels.f64SkipPct).
+	f64Gemm    func(b f64Block, wT []float64, kk, n int, idx []int32, scale, bias []float32)
+	f64SkipPct int
 }
 
 // kernels returns the complete kernel set built on these blocks.
@@ -64,6 +68,8 @@ func (a *asmBlocks) kernels(name string, prio, skipDiv int, events func(planes, 
 		scaleBias:    a.elem.scaleBias,
 		lif:          a.elem.lif,
 		statSpatial:  a.elem.statSpatial,
+		f64Gemm:      a.f64Gemm,
+		f64SkipPct:   a.f64SkipPct,
 	}
 }
 

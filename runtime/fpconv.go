@@ -1,6 +1,9 @@
 package runtime
 
 import (
+	"fmt"
+
+	"github.com/bsnn/bsnn/bitops"
 	"github.com/bsnn/bsnn/model"
 )
 
@@ -8,12 +11,14 @@ import (
 // and binary layers whose input is not spikes. Each output is one float64
 // dot product of its patch (gathered in c, ky, kx order, zero padding) with
 // the weight row, summed in that order exactly as the reference does, so
-// results match it bit for bit. Speed comes from computing a 2×4 block of
-// outputs per pass over the patch, not from reordering any sum.
+// results match it bit for bit. The sums are bitops.F64GemmScaled: SIMD
+// lanes are output channels and each block of patch rows shares one pass
+// over the weights; no sum is split or reordered.
 type fpConv struct {
 	e       *Engine
+	li      int
 	in, out *tensor
-	w       []float64 // [OutC][InC·KH·KW], PyTorch order
+	wT      []float64 // [InC·KH·KW][OutC]: the weights transposed
 	n, k    int
 	inC     int
 	kh, kw  int
@@ -26,11 +31,16 @@ type fpConv struct {
 	grain   int
 	rows    int
 	direct  bool // 1×1, stride 1, no padding: a patch is one input pixel
+	// skip lets the GEMM visit only the patch indices some row of a block
+	// has non-zero. Inputs derived from spikes (pooled spikes, event
+	// frames) have many zeros; the direct-encoded image has none worth
+	// looking for.
+	skip bool
 }
 
 func newFPConv(e *Engine, li int, l *model.Layer, in, out *tensor) *fpConv {
 	c := &fpConv{
-		e: e, in: in, out: out, n: l.OutC, inC: l.InC, kh: l.KH, kw: l.KW, stride: l.Stride, pad: l.Pad,
+		e: e, li: li, in: in, out: out, n: l.OutC, inC: l.InC, kh: l.KH, kw: l.KW, stride: l.Stride, pad: l.Pad,
 		ih: in.shape.H, iw: in.shape.W, oh: out.shape.H, ow: out.shape.W, scale: l.Scale, bias: l.Bias,
 	}
 	if l.Op == model.OpLinear {
@@ -38,23 +48,32 @@ func newFPConv(e *Engine, li int, l *model.Layer, in, out *tensor) *fpConv {
 	}
 	c.k = c.inC * c.kh * c.kw
 	c.direct = c.kh == 1 && c.kw == 1 && c.stride == 1 && c.pad == 0
+	c.skip = !(in == e.input && e.m.Input.Encoding == model.EncodingDirect)
+	var w []float64 // [OutC][k], PyTorch order
 	switch l.Precision {
 	case model.PrecisionFloat32:
-		c.w = make([]float64, len(l.Weights))
+		w = make([]float64, len(l.Weights))
 		for i, v := range l.Weights {
-			c.w[i] = float64(v)
+			w[i] = float64(v)
 		}
 	case model.PrecisionInt8:
-		c.w = make([]float64, len(l.WeightsI8))
+		w = make([]float64, len(l.WeightsI8))
 		for i, v := range l.WeightsI8 {
-			c.w[i] = float64(v)
+			w[i] = float64(v)
 		}
 	case model.PrecisionBinary:
-		c.w = bitsToFloat64(l)
+		w = bitsToFloat64(l)
 	}
-	// Patch rows per unit: a few KB of patches per unit amortize the
-	// weight streaming without leaving L2.
-	c.grain = max(2, min(64, 16384/c.k))
+	c.wT = make([]float64, c.k*c.n)
+	for o := 0; o < c.n; o++ {
+		for i := 0; i < c.k; i++ {
+			c.wT[i*c.n+o] = w[o*c.k+i]
+		}
+	}
+	// Patch rows per unit: a few KB of patches per unit, whole blocks of
+	// the GEMM, and enough units to share among threads.
+	b := bitops.F64BlockRows
+	c.grain = max(b, min(64, 16384/max(c.k, 1))/b*b)
 	return c
 }
 
@@ -75,58 +94,12 @@ func (c *fpConv) unit(w, u int) {
 	for r := lo; r < hi; r++ {
 		c.gather(patch[(r-lo)*k:(r-lo+1)*k], r)
 	}
-	out := c.out.f[lo*n : hi*n]
-	r := 0
-	for ; r+2 <= nr; r += 2 {
-		a0, a1 := patch[r*k:(r+1)*k], patch[(r+1)*k:(r+2)*k]
-		// Terms where both rows are zero add ±0 to each sum, which never
-		// changes it (a sum that starts at +0 cannot become −0), so they
-		// can be skipped exactly. Inputs that are pooled spikes are
-		// often half zeros; dense images are not, and take the plain path.
-		nz := sc.idx[:0]
-		for i, x := range a0 {
-			if x != 0 || a1[i] != 0 {
-				nz = append(nz, int32(i))
-			}
-		}
-		sparse := 4*len(nz) < 3*k
-		o := 0
-		for ; o+4 <= n; o += 4 {
-			w0, w1, w2, w3 := c.w[o*k:(o+1)*k], c.w[(o+1)*k:(o+2)*k], c.w[(o+2)*k:(o+3)*k], c.w[(o+3)*k:(o+4)*k]
-			var s [8]float64
-			if sparse {
-				s = dot2x4Idx(a0, a1, w0, w1, w2, w3, nz)
-			} else {
-				s = dot2x4(a0, a1, w0, w1, w2, w3)
-			}
-			c.put(out[r*n+o:r*n+o+4], s[0:4], o)
-			c.put(out[(r+1)*n+o:(r+1)*n+o+4], s[4:8], o)
-		}
-		for ; o < n; o++ {
-			wo := c.w[o*k : (o+1)*k]
-			s := [2]float64{dot(a0, wo), dot(a1, wo)}
-			c.put(out[r*n+o:r*n+o+1], s[0:1], o)
-			c.put(out[(r+1)*n+o:(r+1)*n+o+1], s[1:2], o)
-		}
+	var skip []int32
+	if c.skip {
+		skip = sc.idx[:k]
 	}
-	if r < nr {
-		a := patch[r*k : (r+1)*k]
-		o := 0
-		for ; o+4 <= n; o += 4 {
-			s := dot1x4(a, c.w[o*k:(o+1)*k], c.w[(o+1)*k:(o+2)*k], c.w[(o+2)*k:(o+3)*k], c.w[(o+3)*k:(o+4)*k])
-			c.put(out[r*n+o:r*n+o+4], s[:], o)
-		}
-		for ; o < n; o++ {
-			s := [1]float64{dot(a, c.w[o*k:(o+1)*k])}
-			c.put(out[r*n+o:r*n+o+1], s[:], o)
-		}
-	}
-}
-
-// put writes outputs o, o+1, … of one row from their accumulators.
-func (c *fpConv) put(dst []float32, acc []float64, o int) {
-	for j, a := range acc {
-		dst[j] = float32(float32(a)*c.scale[o+j]) + c.bias[o+j]
+	if err := c.e.k.F64GemmScaled(c.out.f[lo*n:hi*n], patch, nr, k, c.wT, n, c.scale, c.bias, skip); err != nil {
+		panic(fmt.Sprintf("runtime: layer %d: %v", c.li, err)) // shapes are fixed at compile time
 	}
 }
 
@@ -143,12 +116,27 @@ func (c *fpConv) gather(dst []float64, r int) {
 		return
 	}
 	oy, ox := q/c.ow, q%c.ow
+	y0, x0 := oy*c.stride-c.pad, ox*c.stride-c.pad
+	if y0 >= 0 && x0 >= 0 && y0+c.kh <= c.ih && x0+c.kw <= c.iw {
+		// Inside the map: no tap needs the padding test.
+		i := 0
+		for ch := 0; ch < c.inC; ch++ {
+			for ky := 0; ky < c.kh; ky++ {
+				row := src[((y0+ky)*c.iw+x0)*c.inC+ch:]
+				for kx := 0; kx < c.kw; kx++ {
+					dst[i] = float64(row[kx*c.inC])
+					i++
+				}
+			}
+		}
+		return
+	}
 	i := 0
 	for ch := 0; ch < c.inC; ch++ {
 		for ky := 0; ky < c.kh; ky++ {
-			iy := oy*c.stride - c.pad + ky
+			iy := y0 + ky
 			for kx := 0; kx < c.kw; kx++ {
-				ix := ox*c.stride - c.pad + kx
+				ix := x0 + kx
 				if iy < 0 || iy >= c.ih || ix < 0 || ix >= c.iw {
 					dst[i] = 0
 				} else {
@@ -158,68 +146,4 @@ func (c *fpConv) gather(dst []float64, r int) {
 			}
 		}
 	}
-}
-
-// dot2x4 returns the eight dot products of rows a0, a1 with w0..w3, each
-// summed in index order. Products of float32 values are exact in float64,
-// so a fused multiply-add computes the same sum.
-func dot2x4(a0, a1, w0, w1, w2, w3 []float64) [8]float64 {
-	n := len(a0)
-	a1, w0, w1, w2, w3 = a1[:n], w0[:n], w1[:n], w2[:n], w3[:n]
-	var s0, s1, s2, s3, s4, s5, s6, s7 float64
-	for i, x := range a0 {
-		y := a1[i]
-		v0, v1, v2, v3 := w0[i], w1[i], w2[i], w3[i]
-		s0 += x * v0
-		s1 += x * v1
-		s2 += x * v2
-		s3 += x * v3
-		s4 += y * v0
-		s5 += y * v1
-		s6 += y * v2
-		s7 += y * v3
-	}
-	return [8]float64{s0, s1, s2, s3, s4, s5, s6, s7}
-}
-
-// dot2x4Idx is dot2x4 over the indices in idx only (increasing).
-func dot2x4Idx(a0, a1, w0, w1, w2, w3 []float64, idx []int32) [8]float64 {
-	n := len(a0)
-	a1, w0, w1, w2, w3 = a1[:n], w0[:n], w1[:n], w2[:n], w3[:n]
-	var s0, s1, s2, s3, s4, s5, s6, s7 float64
-	for _, i := range idx {
-		x, y := a0[i], a1[i]
-		v0, v1, v2, v3 := w0[i], w1[i], w2[i], w3[i]
-		s0 += x * v0
-		s1 += x * v1
-		s2 += x * v2
-		s3 += x * v3
-		s4 += y * v0
-		s5 += y * v1
-		s6 += y * v2
-		s7 += y * v3
-	}
-	return [8]float64{s0, s1, s2, s3, s4, s5, s6, s7}
-}
-
-func dot1x4(a, w0, w1, w2, w3 []float64) [4]float64 {
-	n := len(a)
-	w0, w1, w2, w3 = w0[:n], w1[:n], w2[:n], w3[:n]
-	var s0, s1, s2, s3 float64
-	for i, x := range a {
-		s0 += x * w0[i]
-		s1 += x * w1[i]
-		s2 += x * w2[i]
-		s3 += x * w3[i]
-	}
-	return [4]float64{s0, s1, s2, s3}
-}
-
-func dot(a, w []float64) float64 {
-	w = w[:len(a)]
-	var s float64
-	for i, x := range a {
-		s += x * w[i]
-	}
-	return s
 }
