@@ -125,115 +125,239 @@
 	KMOVW AX, K1;  \
 	SHLQ  $3, R8
 
-// func(s0, s1, w *uint64, words, nq int, out0, out1 *int32, add0, add1 int)
-#define GEMM2X4_512(NAME, OP, FINAL) \
-TEXT NAME(SB), NOSPLIT, $32-72; \
-	MOVQ         s0+0(FP), SI;     \
-	MOVQ         s1+8(FP), DI;     \
-	MOVQ         w+16(FP), BX;     \
-	MOVQ         words+24(FP), R8; \
-	MOVQ         nq+32(FP), R9;    \
-	MOVQ         out0+40(FP), R14; \
-	MOVQ         out1+48(FP), R15; \
-	VPBROADCASTD add0+56(FP), X0;  \
-	VPBROADCASTD add1+64(FP), X1;  \
-	VINSERTI128  $1, X1, Y0, Y0;   \
-	VMOVDQU      Y0, 0(SP);        \
-	SETUP512;                      \
-	TESTQ        R9, R9;           \
-	JZ           done;             \
-quad:                              \
-	MOVQ  BX, R10;                 \
-	LEAQ  (R10)(R8*1), R11;        \
-	LEAQ  (R11)(R8*1), R12;        \
-	LEAQ  (R12)(R8*1), R13;        \
-	ZERO8_512;                     \
-	XORQ  CX, CX;                  \
-	MOVQ  words+24(FP), DX;        \
-	SHRQ  $3, DX;                  \
-	TESTQ DX, DX;                  \
-	JZ    tail;                    \
-inner:                             \
-	VMOVDQU64 (SI)(CX*1), Z8;      \
-	VMOVDQU64 (DI)(CX*1), Z9;      \
-	QUAD2_512(OP, LD512);          \
-	ADDQ  $64, CX;                 \
-	DECQ  DX;                      \
-	JNZ   inner;                   \
-tail:                              \
-	MOVQ  words+24(FP), AX;        \
-	ANDQ  $7, AX;                  \
-	JZ    final;                   \
-	VMOVDQU64.Z (SI)(CX*1), K1, Z8; \
-	VMOVDQU64.Z (DI)(CX*1), K1, Z9; \
-	QUAD2_512(OP, LD512M);         \
-final:                             \
-	SUMS2;                         \
-	FINAL(Y10, Y11);               \
-	VMOVDQU      X10, (R14);       \
-	VEXTRACTI128 $1, Y10, X11;     \
-	VMOVDQU      X11, (R15);       \
-	ADDQ  $16, R14;                \
-	ADDQ  $16, R15;                \
-	LEAQ  (BX)(R8*4), BX;          \
-	DECQ  R9;                      \
-	JNZ   quad;                    \
-done:                              \
-	VZEROUPPER;                    \
+// func gemm2x4AndAVX512(s0, s1, w *uint64, words, nq int, out0, out1 *int32, add0, add1 int)
+//
+// 2 activation rows × 4·nq weight rows, AND-popcount.
+TEXT ·gemm2x4AndAVX512(SB), NOSPLIT, $32-72
+	MOVQ         s0+0(FP), SI
+	MOVQ         s1+8(FP), DI
+	MOVQ         w+16(FP), BX
+	MOVQ         words+24(FP), R8
+	MOVQ         nq+32(FP), R9
+	MOVQ         out0+40(FP), R14
+	MOVQ         out1+48(FP), R15
+	VPBROADCASTD add0+56(FP), X0
+	VPBROADCASTD add1+64(FP), X1
+	VINSERTI128  $1, X1, Y0, Y0
+	VMOVDQU      Y0, 0(SP)
+	SETUP512
+	TESTQ        R9, R9
+	JZ           done
+
+quad:
+	MOVQ         BX, R10
+	LEAQ         (R10)(R8*1), R11
+	LEAQ         (R11)(R8*1), R12
+	LEAQ         (R12)(R8*1), R13
+	ZERO8_512
+	XORQ         CX, CX
+	MOVQ         words+24(FP), DX
+	SHRQ         $3, DX
+	TESTQ        DX, DX
+	JZ           tail
+
+inner:
+	VMOVDQU64    (SI)(CX*1), Z8
+	VMOVDQU64    (DI)(CX*1), Z9
+	QUAD2_512(VPANDQ, LD512)
+	ADDQ         $64, CX
+	DECQ         DX
+	JNZ          inner
+
+tail:
+	MOVQ         words+24(FP), AX
+	ANDQ         $7, AX
+	JZ           final
+	VMOVDQU64.Z  (SI)(CX*1), K1, Z8
+	VMOVDQU64.Z  (DI)(CX*1), K1, Z9
+	QUAD2_512(VPANDQ, LD512M)
+
+final:
+	SUMS2
+	F512_AND(Y10, Y11)
+	VMOVDQU      X10, (R14)
+	VEXTRACTI128 $1, Y10, X11
+	VMOVDQU      X11, (R15)
+	ADDQ         $16, R14
+	ADDQ         $16, R15
+	LEAQ         (BX)(R8*4), BX
+	DECQ         R9
+	JNZ          quad
+
+done:
+	VZEROUPPER
 	RET
 
-// func(s, w *uint64, words, nq int, out *int32, add int)
-#define GEMM1X4_512(NAME, OP, FINAL) \
-TEXT NAME(SB), NOSPLIT, $16-48; \
-	MOVQ         s+0(FP), SI;      \
-	MOVQ         w+8(FP), BX;      \
-	MOVQ         words+16(FP), R8; \
-	MOVQ         nq+24(FP), R9;    \
-	MOVQ         out+32(FP), R14;  \
-	VPBROADCASTD add+40(FP), X0;   \
-	VMOVDQU      X0, 0(SP);        \
-	SETUP512;                      \
-	TESTQ        R9, R9;           \
-	JZ           done;             \
-quad:                              \
-	MOVQ  BX, R10;                 \
-	LEAQ  (R10)(R8*1), R11;        \
-	LEAQ  (R11)(R8*1), R12;        \
-	LEAQ  (R12)(R8*1), R13;        \
-	ZERO4_512;                     \
-	XORQ  CX, CX;                  \
-	MOVQ  words+16(FP), DX;        \
-	SHRQ  $3, DX;                  \
-	TESTQ DX, DX;                  \
-	JZ    tail;                    \
-inner:                             \
-	VMOVDQU64 (SI)(CX*1), Z8;      \
-	QUAD1_512(OP, LD512);          \
-	ADDQ  $64, CX;                 \
-	DECQ  DX;                      \
-	JNZ   inner;                   \
-tail:                              \
-	MOVQ  words+16(FP), AX;        \
-	ANDQ  $7, AX;                  \
-	JZ    final;                   \
-	VMOVDQU64.Z (SI)(CX*1), K1, Z8; \
-	QUAD1_512(OP, LD512M);         \
-final:                             \
-	SUMS1;                         \
-	FINAL(X10, X11);               \
-	VMOVDQU X10, (R14);            \
-	ADDQ  $16, R14;                \
-	LEAQ  (BX)(R8*4), BX;          \
-	DECQ  R9;                      \
-	JNZ   quad;                    \
-done:                              \
-	VZEROUPPER;                    \
+// func gemm2x4XorAVX512(s0, s1, w *uint64, words, nq int, out0, out1 *int32, add0, add1 int)
+//
+// 2 activation rows × 4·nq weight rows, XOR-popcount.
+TEXT ·gemm2x4XorAVX512(SB), NOSPLIT, $32-72
+	MOVQ         s0+0(FP), SI
+	MOVQ         s1+8(FP), DI
+	MOVQ         w+16(FP), BX
+	MOVQ         words+24(FP), R8
+	MOVQ         nq+32(FP), R9
+	MOVQ         out0+40(FP), R14
+	MOVQ         out1+48(FP), R15
+	VPBROADCASTD add0+56(FP), X0
+	VPBROADCASTD add1+64(FP), X1
+	VINSERTI128  $1, X1, Y0, Y0
+	VMOVDQU      Y0, 0(SP)
+	SETUP512
+	TESTQ        R9, R9
+	JZ           done
+
+quad:
+	MOVQ         BX, R10
+	LEAQ         (R10)(R8*1), R11
+	LEAQ         (R11)(R8*1), R12
+	LEAQ         (R12)(R8*1), R13
+	ZERO8_512
+	XORQ         CX, CX
+	MOVQ         words+24(FP), DX
+	SHRQ         $3, DX
+	TESTQ        DX, DX
+	JZ           tail
+
+inner:
+	VMOVDQU64    (SI)(CX*1), Z8
+	VMOVDQU64    (DI)(CX*1), Z9
+	QUAD2_512(VPXORQ, LD512)
+	ADDQ         $64, CX
+	DECQ         DX
+	JNZ          inner
+
+tail:
+	MOVQ         words+24(FP), AX
+	ANDQ         $7, AX
+	JZ           final
+	VMOVDQU64.Z  (SI)(CX*1), K1, Z8
+	VMOVDQU64.Z  (DI)(CX*1), K1, Z9
+	QUAD2_512(VPXORQ, LD512M)
+
+final:
+	SUMS2
+	F512_XOR(Y10, Y11)
+	VMOVDQU      X10, (R14)
+	VEXTRACTI128 $1, Y10, X11
+	VMOVDQU      X11, (R15)
+	ADDQ         $16, R14
+	ADDQ         $16, R15
+	LEAQ         (BX)(R8*4), BX
+	DECQ         R9
+	JNZ          quad
+
+done:
+	VZEROUPPER
 	RET
 
-GEMM2X4_512(·gemm2x4AndAVX512, VPANDQ, F512_AND)
-GEMM2X4_512(·gemm2x4XorAVX512, VPXORQ, F512_XOR)
-GEMM1X4_512(·gemm1x4AndAVX512, VPANDQ, F512_AND)
-GEMM1X4_512(·gemm1x4XorAVX512, VPXORQ, F512_XOR)
+// func gemm1x4AndAVX512(s, w *uint64, words, nq int, out *int32, add int)
+//
+// 1 activation row × 4·nq weight rows, AND-popcount.
+TEXT ·gemm1x4AndAVX512(SB), NOSPLIT, $16-48
+	MOVQ         s+0(FP), SI
+	MOVQ         w+8(FP), BX
+	MOVQ         words+16(FP), R8
+	MOVQ         nq+24(FP), R9
+	MOVQ         out+32(FP), R14
+	VPBROADCASTD add+40(FP), X0
+	VMOVDQU      X0, 0(SP)
+	SETUP512
+	TESTQ        R9, R9
+	JZ           done
+
+quad:
+	MOVQ         BX, R10
+	LEAQ         (R10)(R8*1), R11
+	LEAQ         (R11)(R8*1), R12
+	LEAQ         (R12)(R8*1), R13
+	ZERO4_512
+	XORQ         CX, CX
+	MOVQ         words+16(FP), DX
+	SHRQ         $3, DX
+	TESTQ        DX, DX
+	JZ           tail
+
+inner:
+	VMOVDQU64    (SI)(CX*1), Z8
+	QUAD1_512(VPANDQ, LD512)
+	ADDQ         $64, CX
+	DECQ         DX
+	JNZ          inner
+
+tail:
+	MOVQ         words+16(FP), AX
+	ANDQ         $7, AX
+	JZ           final
+	VMOVDQU64.Z  (SI)(CX*1), K1, Z8
+	QUAD1_512(VPANDQ, LD512M)
+
+final:
+	SUMS1
+	F512_AND(X10, X11)
+	VMOVDQU      X10, (R14)
+	ADDQ         $16, R14
+	LEAQ         (BX)(R8*4), BX
+	DECQ         R9
+	JNZ          quad
+
+done:
+	VZEROUPPER
+	RET
+
+// func gemm1x4XorAVX512(s, w *uint64, words, nq int, out *int32, add int)
+//
+// 1 activation row × 4·nq weight rows, XOR-popcount.
+TEXT ·gemm1x4XorAVX512(SB), NOSPLIT, $16-48
+	MOVQ         s+0(FP), SI
+	MOVQ         w+8(FP), BX
+	MOVQ         words+16(FP), R8
+	MOVQ         nq+24(FP), R9
+	MOVQ         out+32(FP), R14
+	VPBROADCASTD add+40(FP), X0
+	VMOVDQU      X0, 0(SP)
+	SETUP512
+	TESTQ        R9, R9
+	JZ           done
+
+quad:
+	MOVQ         BX, R10
+	LEAQ         (R10)(R8*1), R11
+	LEAQ         (R11)(R8*1), R12
+	LEAQ         (R12)(R8*1), R13
+	ZERO4_512
+	XORQ         CX, CX
+	MOVQ         words+16(FP), DX
+	SHRQ         $3, DX
+	TESTQ        DX, DX
+	JZ           tail
+
+inner:
+	VMOVDQU64    (SI)(CX*1), Z8
+	QUAD1_512(VPXORQ, LD512)
+	ADDQ         $64, CX
+	DECQ         DX
+	JNZ          inner
+
+tail:
+	MOVQ         words+16(FP), AX
+	ANDQ         $7, AX
+	JZ           final
+	VMOVDQU64.Z  (SI)(CX*1), K1, Z8
+	QUAD1_512(VPXORQ, LD512M)
+
+final:
+	SUMS1
+	F512_XOR(X10, X11)
+	VMOVDQU      X10, (R14)
+	ADDQ         $16, R14
+	LEAQ         (BX)(R8*4), BX
+	DECQ         R9
+	JNZ          quad
+
+done:
+	VZEROUPPER
+	RET
 
 // func rowBlocksAndAVX512(s, w *uint64, words, nq int, blocks *int32, nb, tail int, out *int32, add int)
 //

@@ -82,151 +82,323 @@
 #define AFFINE_AND(R, ADDR) ADD R<<1, ADDR, R
 #define AFFINE_XOR(R, ADDR) SUB R<<1, ADDR, R
 
-// func(s0, s1, w *uint64, words, nq int, out0, out1 *int32, add0, add1 int)
-#define GEMM2X4N(NAME, OP, AFFINE) \
-TEXT NAME(SB), NOSPLIT, $0-72; \
-	MOVD s0+0(FP), R0;     \
-	MOVD s1+8(FP), R1;     \
-	MOVD w+16(FP), R2;     \
-	MOVD words+24(FP), R3; \
-	MOVD nq+32(FP), R4;    \
-	MOVD out0+40(FP), R5;  \
-	MOVD out1+48(FP), R6;  \
-	LSL  $3, R3, R9;       \
-	CBZ  R4, done;         \
-quad:                      \
-	MOVD R2, R10;          \
-	ADD  R9, R10, R11;     \
-	ADD  R9, R11, R12;     \
-	ADD  R9, R12, R13;     \
-	MOVD R0, R14;          \
-	MOVD R1, R15;          \
-	MOVD ZR, R19;          \
-	MOVD ZR, R20;          \
-	MOVD ZR, R21;          \
-	MOVD ZR, R22;          \
-	MOVD ZR, R23;          \
-	MOVD ZR, R24;          \
-	MOVD ZR, R7;           \
-	MOVD ZR, R8;           \
-	LSR  $1, R3, R16;      \
-chunk:                     \
-	ZERO8N;                \
-	MOVD R16, R17;         \
-	CMP  $30, R17;         \
-	BLE  sized;            \
-	MOVD $30, R17;         \
-sized:                     \
-	SUB  R17, R16, R16;    \
-	CBZ  R17, chunkdone;   \
-inner:                     \
-	VLD1.P 16(R14), [V8.B16]; \
-	VLD1.P 16(R15), [V9.B16]; \
-	QUAD2N(OP, LDV);       \
-	SUB  $1, R17, R17;     \
-	CBNZ R17, inner;       \
-chunkdone:                 \
-	CBZ  R16, last;        \
-	FLUSH2N;               \
-	B    chunk;            \
-last:                      \
-	TBZ  $0, R3, final;    \
-	FMOVD (R14), F8;       \
-	FMOVD (R15), F9;       \
-	QUAD2N(OP, LDD);       \
-final:                     \
-	FLUSH2N;               \
-	MOVD add0+56(FP), R25; \
-	AFFINE(R19, R25);      \
-	AFFINE(R20, R25);      \
-	AFFINE(R21, R25);      \
-	AFFINE(R22, R25);      \
-	MOVW R19, 0(R5);       \
-	MOVW R20, 4(R5);       \
-	MOVW R21, 8(R5);       \
-	MOVW R22, 12(R5);      \
-	MOVD add1+64(FP), R25; \
-	AFFINE(R23, R25);      \
-	AFFINE(R24, R25);      \
-	AFFINE(R7, R25);       \
-	AFFINE(R8, R25);       \
-	MOVW R23, 0(R6);       \
-	MOVW R24, 4(R6);       \
-	MOVW R7, 8(R6);        \
-	MOVW R8, 12(R6);       \
-	ADD  $16, R5, R5;      \
-	ADD  $16, R6, R6;      \
-	ADD  R9<<2, R2, R2;    \
-	SUB  $1, R4, R4;       \
-	CBNZ R4, quad;         \
-done:                      \
+// func gemm2x4AndNEON(s0, s1, w *uint64, words, nq int, out0, out1 *int32, add0, add1 int)
+//
+// 2 activation rows × 4·nq weight rows, AND-popcount.
+TEXT ·gemm2x4AndNEON(SB), NOSPLIT, $0-72
+	MOVD         s0+0(FP), R0
+	MOVD         s1+8(FP), R1
+	MOVD         w+16(FP), R2
+	MOVD         words+24(FP), R3
+	MOVD         nq+32(FP), R4
+	MOVD         out0+40(FP), R5
+	MOVD         out1+48(FP), R6
+	LSL          $3, R3, R9
+	CBZ          R4, done
+
+quad:
+	MOVD         R2, R10
+	ADD          R9, R10, R11
+	ADD          R9, R11, R12
+	ADD          R9, R12, R13
+	MOVD         R0, R14
+	MOVD         R1, R15
+	MOVD         ZR, R19
+	MOVD         ZR, R20
+	MOVD         ZR, R21
+	MOVD         ZR, R22
+	MOVD         ZR, R23
+	MOVD         ZR, R24
+	MOVD         ZR, R7
+	MOVD         ZR, R8
+	LSR          $1, R3, R16
+
+chunk:
+	ZERO8N
+	MOVD         R16, R17
+	CMP          $30, R17
+	BLE          sized
+	MOVD         $30, R17
+
+sized:
+	SUB          R17, R16, R16
+	CBZ          R17, chunkdone
+
+inner:
+	VLD1.P       16(R14), [V8.B16]
+	VLD1.P       16(R15), [V9.B16]
+	QUAD2N(VAND, LDV)
+	SUB          $1, R17, R17
+	CBNZ         R17, inner
+
+chunkdone:
+	CBZ          R16, last
+	FLUSH2N
+	B            chunk
+
+last:
+	TBZ          $0, R3, final
+	FMOVD        (R14), F8
+	FMOVD        (R15), F9
+	QUAD2N(VAND, LDD)
+
+final:
+	FLUSH2N
+	MOVD         add0+56(FP), R25
+	AFFINE_AND(R19, R25)
+	AFFINE_AND(R20, R25)
+	AFFINE_AND(R21, R25)
+	AFFINE_AND(R22, R25)
+	MOVW         R19, 0(R5)
+	MOVW         R20, 4(R5)
+	MOVW         R21, 8(R5)
+	MOVW         R22, 12(R5)
+	MOVD         add1+64(FP), R25
+	AFFINE_AND(R23, R25)
+	AFFINE_AND(R24, R25)
+	AFFINE_AND(R7, R25)
+	AFFINE_AND(R8, R25)
+	MOVW         R23, 0(R6)
+	MOVW         R24, 4(R6)
+	MOVW         R7, 8(R6)
+	MOVW         R8, 12(R6)
+	ADD          $16, R5, R5
+	ADD          $16, R6, R6
+	ADD          R9<<2, R2, R2
+	SUB          $1, R4, R4
+	CBNZ         R4, quad
+
+done:
 	RET
 
-// func(s, w *uint64, words, nq int, out *int32, add int)
-#define GEMM1X4N(NAME, OP, AFFINE) \
-TEXT NAME(SB), NOSPLIT, $0-48; \
-	MOVD s+0(FP), R0;      \
-	MOVD w+8(FP), R2;      \
-	MOVD words+16(FP), R3; \
-	MOVD nq+24(FP), R4;    \
-	MOVD out+32(FP), R5;   \
-	LSL  $3, R3, R9;       \
-	CBZ  R4, done;         \
-quad:                      \
-	MOVD R2, R10;          \
-	ADD  R9, R10, R11;     \
-	ADD  R9, R11, R12;     \
-	ADD  R9, R12, R13;     \
-	MOVD R0, R14;          \
-	MOVD ZR, R19;          \
-	MOVD ZR, R20;          \
-	MOVD ZR, R21;          \
-	MOVD ZR, R22;          \
-	LSR  $1, R3, R16;      \
-chunk:                     \
-	ZERO4N;                \
-	MOVD R16, R17;         \
-	CMP  $30, R17;         \
-	BLE  sized;            \
-	MOVD $30, R17;         \
-sized:                     \
-	SUB  R17, R16, R16;    \
-	CBZ  R17, chunkdone;   \
-inner:                     \
-	VLD1.P 16(R14), [V8.B16]; \
-	QUAD1N(OP, LDV);       \
-	SUB  $1, R17, R17;     \
-	CBNZ R17, inner;       \
-chunkdone:                 \
-	CBZ  R16, last;        \
-	FLUSH1N;               \
-	B    chunk;            \
-last:                      \
-	TBZ  $0, R3, final;    \
-	FMOVD (R14), F8;       \
-	QUAD1N(OP, LDD);       \
-final:                     \
-	FLUSH1N;               \
-	MOVD add+40(FP), R25;  \
-	AFFINE(R19, R25);      \
-	AFFINE(R20, R25);      \
-	AFFINE(R21, R25);      \
-	AFFINE(R22, R25);      \
-	MOVW R19, 0(R5);       \
-	MOVW R20, 4(R5);       \
-	MOVW R21, 8(R5);       \
-	MOVW R22, 12(R5);      \
-	ADD  $16, R5, R5;      \
-	ADD  R9<<2, R2, R2;    \
-	SUB  $1, R4, R4;       \
-	CBNZ R4, quad;         \
-done:                      \
+// func gemm2x4XorNEON(s0, s1, w *uint64, words, nq int, out0, out1 *int32, add0, add1 int)
+//
+// 2 activation rows × 4·nq weight rows, XOR-popcount.
+TEXT ·gemm2x4XorNEON(SB), NOSPLIT, $0-72
+	MOVD         s0+0(FP), R0
+	MOVD         s1+8(FP), R1
+	MOVD         w+16(FP), R2
+	MOVD         words+24(FP), R3
+	MOVD         nq+32(FP), R4
+	MOVD         out0+40(FP), R5
+	MOVD         out1+48(FP), R6
+	LSL          $3, R3, R9
+	CBZ          R4, done
+
+quad:
+	MOVD         R2, R10
+	ADD          R9, R10, R11
+	ADD          R9, R11, R12
+	ADD          R9, R12, R13
+	MOVD         R0, R14
+	MOVD         R1, R15
+	MOVD         ZR, R19
+	MOVD         ZR, R20
+	MOVD         ZR, R21
+	MOVD         ZR, R22
+	MOVD         ZR, R23
+	MOVD         ZR, R24
+	MOVD         ZR, R7
+	MOVD         ZR, R8
+	LSR          $1, R3, R16
+
+chunk:
+	ZERO8N
+	MOVD         R16, R17
+	CMP          $30, R17
+	BLE          sized
+	MOVD         $30, R17
+
+sized:
+	SUB          R17, R16, R16
+	CBZ          R17, chunkdone
+
+inner:
+	VLD1.P       16(R14), [V8.B16]
+	VLD1.P       16(R15), [V9.B16]
+	QUAD2N(VEOR, LDV)
+	SUB          $1, R17, R17
+	CBNZ         R17, inner
+
+chunkdone:
+	CBZ          R16, last
+	FLUSH2N
+	B            chunk
+
+last:
+	TBZ          $0, R3, final
+	FMOVD        (R14), F8
+	FMOVD        (R15), F9
+	QUAD2N(VEOR, LDD)
+
+final:
+	FLUSH2N
+	MOVD         add0+56(FP), R25
+	AFFINE_XOR(R19, R25)
+	AFFINE_XOR(R20, R25)
+	AFFINE_XOR(R21, R25)
+	AFFINE_XOR(R22, R25)
+	MOVW         R19, 0(R5)
+	MOVW         R20, 4(R5)
+	MOVW         R21, 8(R5)
+	MOVW         R22, 12(R5)
+	MOVD         add1+64(FP), R25
+	AFFINE_XOR(R23, R25)
+	AFFINE_XOR(R24, R25)
+	AFFINE_XOR(R7, R25)
+	AFFINE_XOR(R8, R25)
+	MOVW         R23, 0(R6)
+	MOVW         R24, 4(R6)
+	MOVW         R7, 8(R6)
+	MOVW         R8, 12(R6)
+	ADD          $16, R5, R5
+	ADD          $16, R6, R6
+	ADD          R9<<2, R2, R2
+	SUB          $1, R4, R4
+	CBNZ         R4, quad
+
+done:
 	RET
 
-GEMM2X4N(·gemm2x4AndNEON, VAND, AFFINE_AND)
-GEMM2X4N(·gemm2x4XorNEON, VEOR, AFFINE_XOR)
-GEMM1X4N(·gemm1x4AndNEON, VAND, AFFINE_AND)
-GEMM1X4N(·gemm1x4XorNEON, VEOR, AFFINE_XOR)
+// func gemm1x4AndNEON(s, w *uint64, words, nq int, out *int32, add int)
+//
+// 1 activation row × 4·nq weight rows, AND-popcount.
+TEXT ·gemm1x4AndNEON(SB), NOSPLIT, $0-48
+	MOVD         s+0(FP), R0
+	MOVD         w+8(FP), R2
+	MOVD         words+16(FP), R3
+	MOVD         nq+24(FP), R4
+	MOVD         out+32(FP), R5
+	LSL          $3, R3, R9
+	CBZ          R4, done
+
+quad:
+	MOVD         R2, R10
+	ADD          R9, R10, R11
+	ADD          R9, R11, R12
+	ADD          R9, R12, R13
+	MOVD         R0, R14
+	MOVD         ZR, R19
+	MOVD         ZR, R20
+	MOVD         ZR, R21
+	MOVD         ZR, R22
+	LSR          $1, R3, R16
+
+chunk:
+	ZERO4N
+	MOVD         R16, R17
+	CMP          $30, R17
+	BLE          sized
+	MOVD         $30, R17
+
+sized:
+	SUB          R17, R16, R16
+	CBZ          R17, chunkdone
+
+inner:
+	VLD1.P       16(R14), [V8.B16]
+	QUAD1N(VAND, LDV)
+	SUB          $1, R17, R17
+	CBNZ         R17, inner
+
+chunkdone:
+	CBZ          R16, last
+	FLUSH1N
+	B            chunk
+
+last:
+	TBZ          $0, R3, final
+	FMOVD        (R14), F8
+	QUAD1N(VAND, LDD)
+
+final:
+	FLUSH1N
+	MOVD         add+40(FP), R25
+	AFFINE_AND(R19, R25)
+	AFFINE_AND(R20, R25)
+	AFFINE_AND(R21, R25)
+	AFFINE_AND(R22, R25)
+	MOVW         R19, 0(R5)
+	MOVW         R20, 4(R5)
+	MOVW         R21, 8(R5)
+	MOVW         R22, 12(R5)
+	ADD          $16, R5, R5
+	ADD          R9<<2, R2, R2
+	SUB          $1, R4, R4
+	CBNZ         R4, quad
+
+done:
+	RET
+
+// func gemm1x4XorNEON(s, w *uint64, words, nq int, out *int32, add int)
+//
+// 1 activation row × 4·nq weight rows, XOR-popcount.
+TEXT ·gemm1x4XorNEON(SB), NOSPLIT, $0-48
+	MOVD         s+0(FP), R0
+	MOVD         w+8(FP), R2
+	MOVD         words+16(FP), R3
+	MOVD         nq+24(FP), R4
+	MOVD         out+32(FP), R5
+	LSL          $3, R3, R9
+	CBZ          R4, done
+
+quad:
+	MOVD         R2, R10
+	ADD          R9, R10, R11
+	ADD          R9, R11, R12
+	ADD          R9, R12, R13
+	MOVD         R0, R14
+	MOVD         ZR, R19
+	MOVD         ZR, R20
+	MOVD         ZR, R21
+	MOVD         ZR, R22
+	LSR          $1, R3, R16
+
+chunk:
+	ZERO4N
+	MOVD         R16, R17
+	CMP          $30, R17
+	BLE          sized
+	MOVD         $30, R17
+
+sized:
+	SUB          R17, R16, R16
+	CBZ          R17, chunkdone
+
+inner:
+	VLD1.P       16(R14), [V8.B16]
+	QUAD1N(VEOR, LDV)
+	SUB          $1, R17, R17
+	CBNZ         R17, inner
+
+chunkdone:
+	CBZ          R16, last
+	FLUSH1N
+	B            chunk
+
+last:
+	TBZ          $0, R3, final
+	FMOVD        (R14), F8
+	QUAD1N(VEOR, LDD)
+
+final:
+	FLUSH1N
+	MOVD         add+40(FP), R25
+	AFFINE_XOR(R19, R25)
+	AFFINE_XOR(R20, R25)
+	AFFINE_XOR(R21, R25)
+	AFFINE_XOR(R22, R25)
+	MOVW         R19, 0(R5)
+	MOVW         R20, 4(R5)
+	MOVW         R21, 8(R5)
+	MOVW         R22, 12(R5)
+	ADD          $16, R5, R5
+	ADD          R9<<2, R2, R2
+	SUB          $1, R4, R4
+	CBNZ         R4, quad
+
+done:
+	RET
 
 // LDB loads the weight vector of row R at byte offset R23 (a listed block).
 #define LDB(R) \
