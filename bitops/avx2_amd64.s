@@ -606,67 +606,70 @@ sum:
 	VZEROUPPER
 	RET
 
-// func peakAVX2(a, b *uint64, nv, reps int) int
+// func peakAVX2(a, b *uint64, iters int) int
 //
-// The AVX2 popcount-peak loop: reps passes of AND + nibble-lookup popcount
-// over nv vectors of a and b (nv a multiple of 4, at most 120), four
-// independent byte accumulators, folded once per pass. The caller keeps a
-// and b in L1 so the loop measures the execution units, not memory.
-TEXT ·peakAVX2(SB), NOSPLIT, $0-40
-	MOVQ    reps+24(FP), R9
+// The AVX2 compute peak: the 2×4 kernel's inner loop with its operands held
+// in registers (two vectors of a in Y10, Y11, four of b in Y4-Y7) and no
+// loads, iters passes of eight AND + nibble-lookup popcounts. Each byte
+// accumulator gains at most 16 per pass, so they are folded (VPSADBW) into
+// the qword sums in Y12 every 15 passes, as the kernel folds every 30
+// vectors. Returns the total count.
+TEXT ·peakAVX2(SB), NOSPLIT, $0-32
+	MOVQ    a+0(FP), SI
+	MOVQ    b+8(FP), DI
+	MOVQ    iters+16(FP), DX
 	VMOVDQU lutPop<>(SB), Y8
 	VMOVDQU nib0f<>(SB), Y9
-	VPXOR   Y4, Y4, Y4
-	TESTQ   R9, R9
-	JZ      sum
+	VMOVDQU (SI), Y10
+	VMOVDQU 32(SI), Y11
+	VMOVDQU (DI), Y4
+	VMOVDQU 32(DI), Y5
+	VMOVDQU 64(DI), Y6
+	VMOVDQU 96(DI), Y7
+	VPXOR   Y12, Y12, Y12
+	VPXOR   Y15, Y15, Y15
 
-rep:
-	MOVQ a+0(FP), SI
-	MOVQ b+8(FP), DI
-	MOVQ nv+16(FP), DX
-	SHRQ $2, DX
-	ZERO4
+chunk:
 	TESTQ DX, DX
-	JZ    fold
+	JZ    sum
+	MOVQ  DX, AX
+	CMPQ  AX, $15
+	JLE   sized
+	MOVQ  $15, AX
+
+sized:
+	SUBQ AX, DX
+	ZERO4
 
 loop:
-	VMOVDQU (SI), Y10
-	VMOVDQU (DI), Y12
-	PAIR(VPAND, Y10, Y12, Y0)
-	VMOVDQU 32(SI), Y10
-	VMOVDQU 32(DI), Y12
-	PAIR(VPAND, Y10, Y12, Y1)
-	VMOVDQU 64(SI), Y10
-	VMOVDQU 64(DI), Y12
-	PAIR(VPAND, Y10, Y12, Y2)
-	VMOVDQU 96(SI), Y10
-	VMOVDQU 96(DI), Y12
-	PAIR(VPAND, Y10, Y12, Y3)
-	ADDQ $128, SI
-	ADDQ $128, DI
-	DECQ DX
+	PAIR(VPAND, Y10, Y4, Y0)
+	PAIR(VPAND, Y10, Y5, Y1)
+	PAIR(VPAND, Y10, Y6, Y2)
+	PAIR(VPAND, Y10, Y7, Y3)
+	PAIR(VPAND, Y11, Y4, Y0)
+	PAIR(VPAND, Y11, Y5, Y1)
+	PAIR(VPAND, Y11, Y6, Y2)
+	PAIR(VPAND, Y11, Y7, Y3)
+	DECQ AX
 	JNZ  loop
 
-fold:
-	VPXOR   Y12, Y12, Y12
-	VPSADBW Y12, Y0, Y0
-	VPSADBW Y12, Y1, Y1
-	VPSADBW Y12, Y2, Y2
-	VPSADBW Y12, Y3, Y3
+	VPSADBW Y15, Y0, Y0
+	VPSADBW Y15, Y1, Y1
+	VPSADBW Y15, Y2, Y2
+	VPSADBW Y15, Y3, Y3
 	VPADDQ  Y0, Y1, Y0
 	VPADDQ  Y2, Y3, Y2
-	VPADDQ  Y0, Y4, Y4
-	VPADDQ  Y2, Y4, Y4
-	DECQ    R9
-	JNZ     rep
+	VPADDQ  Y0, Y12, Y12
+	VPADDQ  Y2, Y12, Y12
+	JMP     chunk
 
 sum:
-	VEXTRACTI128 $1, Y4, X1
-	VPADDQ       X1, X4, X0
+	VEXTRACTI128 $1, Y12, X1
+	VPADDQ       X1, X12, X0
 	VPSHUFD      $0x4e, X0, X1
 	VPADDQ       X1, X0, X0
 	VMOVQ        X0, AX
-	MOVQ         AX, ret+32(FP)
+	MOVQ         AX, ret+24(FP)
 	VZEROUPPER
 	RET
 

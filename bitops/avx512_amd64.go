@@ -25,7 +25,10 @@ func rowBlocksAndAVX512(s, w *uint64, words, nq int, blocks *int32, nb, tail int
 func popcntAVX512(p *uint64, nv int) int
 
 //go:noescape
-func peakAVX512(a, b *uint64, nv, reps int) int
+func gemm4x4AndAVX512(s0, s1, s2, s3, w *uint64, words, nq int, out *int32, n int, add *int32)
+
+//go:noescape
+func peakAVX512(a, b *uint64, iters int) int
 
 var avx512Kernels = avx512Blocks.kernels("avx512", 30, 4, eventsGeneric)
 
@@ -37,5 +40,8 @@ var avx512Blocks = &asmBlocks{
 	gemm1x4Xor: gemm1x4XorAVX512,
 	rowBlocks:  rowBlocksAndAVX512,
 	popcnt:     popcntAVX512,
+	gemm4x4And: gemm4x4AndAVX512,
 	peakLoop:   peakAVX512,
+	peakRows:   4,
+	peakCols:   4,
 }

@@ -446,51 +446,252 @@ sum:
 	VZEROUPPER
 	RET
 
-// func peakAVX512(a, b *uint64, nv, reps int) int
+// The 4×4 kernel: four activation rows against four weight rows per pass,
+// sixteen zmm accumulators, so each K step loads 4 + 4 vectors for 16
+// AND + VPOPCNTQ + VPADDQ triples (the 2×4 kernel loads 2 + 4 for 8).
 //
-// The AVX-512 popcount-peak loop: reps passes of VPANDQ + VPOPCNTQ + VPADDQ
-// over nv zmm vectors of a and b (nv a multiple of 4), four independent
-// accumulators. The caller keeps a and b in L1.
-TEXT ·peakAVX512(SB), NOSPLIT, $0-40
-	MOVQ   reps+24(FP), R9
-	ZERO4_512
-	TESTQ  R9, R9
-	JZ     sum
+// Register use:
+//   Z0-Z15  qword accumulators, Z(4*row + weight row of the quad)
+//   Z16-Z19 activation vectors, Z20-Z23 weight vectors, Z24-Z27 scratch
+//   Z28     the add vector [add0 ×4 | add1 ×4 | add2 ×4 | add3 ×4] (dwords)
+//   Z29-Z31 reduction permutations, K2-K4 reduction blend masks
+//   K1      mask of the words%8 tail
 
-rep:
-	MOVQ  a+0(FP), SI
-	MOVQ  b+8(FP), DI
-	MOVQ  nv+16(FP), DX
-	SHRQ  $2, DX
-	TESTQ DX, DX
-	JZ    next
+#define MAC(A, W, T, ACC) \
+	VPANDQ   W, A, T; \
+	VPOPCNTQ T, T;    \
+	VPADDQ   T, ACC, ACC
+
+// MAC4X4 adds popcount(Z(16+r) AND Z(20+j)) into Z(4r+j) for r, j < 4.
+#define MAC4X4 \
+	MAC(Z16, Z20, Z24, Z0);  MAC(Z16, Z21, Z24, Z1);  MAC(Z16, Z22, Z24, Z2);  MAC(Z16, Z23, Z24, Z3);  \
+	MAC(Z17, Z20, Z25, Z4);  MAC(Z17, Z21, Z25, Z5);  MAC(Z17, Z22, Z25, Z6);  MAC(Z17, Z23, Z25, Z7);  \
+	MAC(Z18, Z20, Z26, Z8);  MAC(Z18, Z21, Z26, Z9);  MAC(Z18, Z22, Z26, Z10); MAC(Z18, Z23, Z26, Z11); \
+	MAC(Z19, Z20, Z27, Z12); MAC(Z19, Z21, Z27, Z13); MAC(Z19, Z22, Z27, Z14); MAC(Z19, Z23, Z27, Z15)
+
+// LOAD4X4 loads the vectors at byte offset CX of the activation rows SI,
+// DI, R14, R15 and the weight rows R10-R13; LOAD4X4M loads the K1 tail.
+#define LOAD4X4 \
+	VMOVDQU64 (SI)(CX*1), Z16;  \
+	VMOVDQU64 (DI)(CX*1), Z17;  \
+	VMOVDQU64 (R14)(CX*1), Z18; \
+	VMOVDQU64 (R15)(CX*1), Z19; \
+	VMOVDQU64 (R10)(CX*1), Z20; \
+	VMOVDQU64 (R11)(CX*1), Z21; \
+	VMOVDQU64 (R12)(CX*1), Z22; \
+	VMOVDQU64 (R13)(CX*1), Z23
+
+#define LOAD4X4M \
+	VMOVDQU64.Z (SI)(CX*1), K1, Z16;  \
+	VMOVDQU64.Z (DI)(CX*1), K1, Z17;  \
+	VMOVDQU64.Z (R14)(CX*1), K1, Z18; \
+	VMOVDQU64.Z (R15)(CX*1), K1, Z19; \
+	VMOVDQU64.Z (R10)(CX*1), K1, Z20; \
+	VMOVDQU64.Z (R11)(CX*1), K1, Z21; \
+	VMOVDQU64.Z (R12)(CX*1), K1, Z22; \
+	VMOVDQU64.Z (R13)(CX*1), K1, Z23
+
+#define ZERO16_512 \
+	ZERO8_512;           \
+	VPXORQ Z8, Z8, Z8;    \
+	VPXORQ Z9, Z9, Z9;    \
+	VPXORQ Z10, Z10, Z10; \
+	VPXORQ Z11, Z11, Z11; \
+	VPXORQ Z12, Z12, Z12; \
+	VPXORQ Z13, Z13, Z13; \
+	VPXORQ Z14, Z14, Z14; \
+	VPXORQ Z15, Z15, Z15
+
+// The reduction tree of the 4×4 kernel. COMB(A, B, K, IDX) turns A and B
+// into one vector holding the pair sums of both: with chunks of g qwords
+// (g = 1, 2, 4 at the three levels), even chunk 2c of the result is
+// A[2c] + A[2c+1] and odd chunk 2c+1 is B[2c] + B[2c+1]. K (mask of the odd
+// chunks) blends A's even and B's odd chunks, one VPERMT2Q (IDX) fetches the
+// partners, and one add sums them: a single port-5 shuffle per pair, where
+// unpack/shuffle pairs need two, and port 5 also runs every VPOPCNTQ.
+#define COMB(A, B, K, IDX) \
+	VPBLENDMQ B, A, K, Z24; \
+	VPERMT2Q  B, IDX, A;    \
+	VPADDQ    Z24, A, A
+
+// permT2 indices (qword 0-7 = A, 8-15 = B) of the partners: level 1
+// [A1 B0 A3 B2 ...], level 2 [A2 A3 B0 B1 ...], level 3 [A4-A7 B0-B3].
+DATA comb1<>+0(SB)/8, $1
+DATA comb1<>+8(SB)/8, $8
+DATA comb1<>+16(SB)/8, $3
+DATA comb1<>+24(SB)/8, $10
+DATA comb1<>+32(SB)/8, $5
+DATA comb1<>+40(SB)/8, $12
+DATA comb1<>+48(SB)/8, $7
+DATA comb1<>+56(SB)/8, $14
+GLOBL comb1<>(SB), RODATA|NOPTR, $64
+
+DATA comb2<>+0(SB)/8, $2
+DATA comb2<>+8(SB)/8, $3
+DATA comb2<>+16(SB)/8, $8
+DATA comb2<>+24(SB)/8, $9
+DATA comb2<>+32(SB)/8, $6
+DATA comb2<>+40(SB)/8, $7
+DATA comb2<>+48(SB)/8, $12
+DATA comb2<>+56(SB)/8, $13
+GLOBL comb2<>(SB), RODATA|NOPTR, $64
+
+DATA comb3<>+0(SB)/8, $4
+DATA comb3<>+8(SB)/8, $5
+DATA comb3<>+16(SB)/8, $6
+DATA comb3<>+24(SB)/8, $7
+DATA comb3<>+32(SB)/8, $8
+DATA comb3<>+40(SB)/8, $9
+DATA comb3<>+48(SB)/8, $10
+DATA comb3<>+56(SB)/8, $11
+GLOBL comb3<>(SB), RODATA|NOPTR, $64
+
+// evenDwords selects the low dwords of the 16 qwords of two vectors.
+DATA evenDwords<>+0(SB)/8, $0x0000000200000000
+DATA evenDwords<>+8(SB)/8, $0x0000000600000004
+DATA evenDwords<>+16(SB)/8, $0x0000000a00000008
+DATA evenDwords<>+24(SB)/8, $0x0000000e0000000c
+DATA evenDwords<>+32(SB)/8, $0x0000001200000010
+DATA evenDwords<>+40(SB)/8, $0x0000001600000014
+DATA evenDwords<>+48(SB)/8, $0x0000001a00000018
+DATA evenDwords<>+56(SB)/8, $0x0000001e0000001c
+GLOBL evenDwords<>(SB), RODATA|NOPTR, $64
+
+// SUMS16 reduces the sixteen accumulators to Z0 = their sums as dwords, in
+// accumulator order. After level 1 (pairs 0-1, 2-3, ...) qword q of Z0 holds
+// a partial sum of accumulator q%2, after level 2 of q%4, and level 3
+// leaves the full sums of accumulators 0-7 in Z0 and 8-15 in Z8 (qwords,
+// each < 2^32); one VPERMT2D packs their low dwords.
+#define SUMS16 \
+	COMB(Z0, Z1, K2, Z29);   COMB(Z2, Z3, K2, Z29);   COMB(Z4, Z5, K2, Z29);   COMB(Z6, Z7, K2, Z29);   \
+	COMB(Z8, Z9, K2, Z29);   COMB(Z10, Z11, K2, Z29); COMB(Z12, Z13, K2, Z29); COMB(Z14, Z15, K2, Z29); \
+	COMB(Z0, Z2, K3, Z30);   COMB(Z4, Z6, K3, Z30);   COMB(Z8, Z10, K3, Z30);  COMB(Z12, Z14, K3, Z30); \
+	COMB(Z0, Z4, K4, Z31);   COMB(Z8, Z12, K4, Z31);  \
+	VMOVDQU64 evenDwords<>(SB), Z26; \
+	VPERMT2D  Z8, Z26, Z0
+
+// func gemm4x4AndAVX512(s0, s1, s2, s3, w *uint64, words, nq int, out *int32, n int, add *int32)
+//
+// out[r*n + j] = 2·popcount(s_r AND w_j) + add[r] for rows r < 4 and weight
+// rows j < 4·nq (w_j at w + j·words words).
+TEXT ·gemm4x4AndAVX512(SB), NOSPLIT, $0-80
+	MOVQ          s0+0(FP), SI
+	MOVQ          s1+8(FP), DI
+	MOVQ          s2+16(FP), R14
+	MOVQ          s3+24(FP), R15
+	MOVQ          w+32(FP), BX
+	MOVQ          words+40(FP), R8
+	MOVQ          nq+48(FP), R9
+	MOVQ          add+72(FP), DX
+	VPBROADCASTD  (DX), X28
+	VPBROADCASTD  4(DX), X29
+	VPBROADCASTD  8(DX), X30
+	VPBROADCASTD  12(DX), X31
+	VINSERTI32X4  $1, X29, Z28, Z28
+	VINSERTI32X4  $2, X30, Z28, Z28
+	VINSERTI32X4  $3, X31, Z28, Z28
+	VMOVDQU64     comb1<>(SB), Z29
+	VMOVDQU64     comb2<>(SB), Z30
+	VMOVDQU64     comb3<>(SB), Z31
+	MOVL          $0xaa, CX
+	KMOVW         CX, K2
+	MOVL          $0xcc, CX
+	KMOVW         CX, K3
+	MOVL          $0xf0, CX
+	KMOVW         CX, K4
+	SETUP512
+	MOVQ          out+56(FP), AX
+	TESTQ         R9, R9
+	JZ            done
+
+quad:
+	MOVQ          BX, R10
+	LEAQ          (R10)(R8*1), R11
+	LEAQ          (R11)(R8*1), R12
+	LEAQ          (R12)(R8*1), R13
+	ZERO16_512
+	XORQ          CX, CX
+	MOVQ          words+40(FP), DX
+	SHRQ          $3, DX
+	JZ            tail
+
+inner:
+	LOAD4X4
+	MAC4X4
+	ADDQ          $64, CX
+	DECQ          DX
+	JNZ           inner
+
+tail:
+	MOVQ          words+40(FP), DX
+	ANDQ          $7, DX
+	JZ            final
+	LOAD4X4M
+	MAC4X4
+
+final:
+	SUMS16
+	VPSLLD        $1, Z0, Z0
+	VPADDD        Z28, Z0, Z0
+	MOVQ          n+64(FP), DX
+	SHLQ          $2, DX
+	LEAQ          (AX)(DX*2), R10
+	VMOVDQU       X0, (AX)
+	VEXTRACTI32X4 $1, Z0, (AX)(DX*1)
+	VEXTRACTI32X4 $2, Z0, (R10)
+	VEXTRACTI32X4 $3, Z0, (R10)(DX*1)
+	ADDQ          $16, AX
+	LEAQ          (BX)(R8*4), BX
+	DECQ          R9
+	JNZ           quad
+
+done:
+	VZEROUPPER
+	RET
+
+// func peakAVX512(a, b *uint64, iters int) int
+//
+// The AVX-512 compute peak: the 4×4 kernel's inner loop with its operands
+// held in registers (the first four vectors of a and of b) and no loads,
+// iters passes of sixteen VPANDQ + VPOPCNTQ + VPADDQ triples. Returns the
+// sum of the sixteen accumulators.
+TEXT ·peakAVX512(SB), NOSPLIT, $0-32
+	MOVQ          a+0(FP), SI
+	MOVQ          b+8(FP), DI
+	MOVQ          iters+16(FP), DX
+	VMOVDQU64     (SI), Z16
+	VMOVDQU64     64(SI), Z17
+	VMOVDQU64     128(SI), Z18
+	VMOVDQU64     192(SI), Z19
+	VMOVDQU64     (DI), Z20
+	VMOVDQU64     64(DI), Z21
+	VMOVDQU64     128(DI), Z22
+	VMOVDQU64     192(DI), Z23
+	ZERO16_512
+	TESTQ         DX, DX
+	JZ            sum
 
 loop:
-	VMOVDQU64 (SI), Z8
-	VMOVDQU64 (DI), Z10
-	P512(VPANDQ, Z8, Z10, Z0)
-	VMOVDQU64 64(SI), Z8
-	VMOVDQU64 64(DI), Z10
-	P512(VPANDQ, Z8, Z10, Z1)
-	VMOVDQU64 128(SI), Z8
-	VMOVDQU64 128(DI), Z10
-	P512(VPANDQ, Z8, Z10, Z2)
-	VMOVDQU64 192(SI), Z8
-	VMOVDQU64 192(DI), Z10
-	P512(VPANDQ, Z8, Z10, Z3)
-	ADDQ $256, SI
-	ADDQ $256, DI
-	DECQ DX
-	JNZ  loop
-
-next:
-	DECQ R9
-	JNZ  rep
+	MAC4X4
+	DECQ          DX
+	JNZ           loop
 
 sum:
 	VPADDQ        Z1, Z0, Z0
 	VPADDQ        Z3, Z2, Z2
+	VPADDQ        Z5, Z4, Z4
+	VPADDQ        Z7, Z6, Z6
+	VPADDQ        Z9, Z8, Z8
+	VPADDQ        Z11, Z10, Z10
+	VPADDQ        Z13, Z12, Z12
+	VPADDQ        Z15, Z14, Z14
 	VPADDQ        Z2, Z0, Z0
+	VPADDQ        Z6, Z4, Z4
+	VPADDQ        Z10, Z8, Z8
+	VPADDQ        Z14, Z12, Z12
+	VPADDQ        Z4, Z0, Z0
+	VPADDQ        Z12, Z8, Z8
+	VPADDQ        Z8, Z0, Z0
 	VEXTRACTI64X4 $1, Z0, Y1
 	VPADDQ        Y1, Y0, Y0
 	VEXTRACTI128  $1, Y0, X1
@@ -498,6 +699,6 @@ sum:
 	VPSHUFD       $0x4e, X0, X1
 	VPADDQ        X1, X0, X0
 	VMOVQ         X0, AX
-	MOVQ          AX, ret+32(FP)
+	MOVQ          AX, ret+24(FP)
 	VZEROUPPER
 	RET

@@ -49,9 +49,12 @@ type Kernels struct {
 	events func(planes, cols []uint64, colWords int, idx []int32)
 	// popcount of a whole slice.
 	popcount func(x []uint64) int
-	// peak runs the set's tightest AND-popcount loop reps times over a and
-	// b (equal lengths, a multiple of peakWords) and returns the total count.
+	// peak runs the set's register-blocked peak loop for reps·PeakWords
+	// words' worth of AND-popcounts and returns peakCount's value.
 	peak func(a, b []uint64, reps int) int
+	// peakRows × peakCols is the peak loop's block, in vectors of
+	// blockWords words.
+	peakRows, peakCols int
 }
 
 // Generic is the pure-Go kernel set. It is compiled on every platform and is
@@ -68,6 +71,8 @@ var Generic = &Kernels{
 	events:       eventsGeneric,
 	popcount:     popcountGeneric,
 	peak:         peakGeneric,
+	peakRows:     4,
+	peakCols:     4,
 }
 
 // registry is appended to only from init functions and read-only afterwards.

@@ -2,6 +2,8 @@
 
 package bitops
 
+import "sync"
+
 // Helpers shared by the Go wrappers of the assembly sets.
 
 // andRowBlocksTail is the Go part of a SIMD set's sparse row kernel: weight
@@ -36,7 +38,15 @@ type asmBlocks struct {
 	gemm1x4Xor func(s, w *uint64, words, nq int, out *int32, add int)
 	rowBlocks  func(s, w *uint64, words, nq int, blocks *int32, nb, tail int, out *int32, add int)
 	popcnt     func(p *uint64, nv int) int
-	peakLoop   func(a, b *uint64, nv, reps int) int
+	// gemm4x4And is the 4-row AND block (out rows n apart, add[r] per
+	// row); nil for sets whose registers cannot hold 4×4 accumulators,
+	// which run 2×4 blocks instead.
+	gemm4x4And func(s0, s1, s2, s3, w *uint64, words, nq int, out *int32, n int, add *int32)
+	// peakLoop runs iters passes of the set's register-blocked peak block
+	// (peakRows × peakCols vectors, the first of a and of b) and returns
+	// the sum of its accumulators.
+	peakLoop           func(a, b *uint64, iters int) int
+	peakRows, peakCols int
 }
 
 // kernels returns the complete kernel set built on these blocks.
@@ -47,17 +57,22 @@ func (a *asmBlocks) kernels(name string, prio, skipDiv int, events func(planes, 
 		blockWords: a.vw,
 		skipDiv:    skipDiv,
 		andGemm: func(dst []int32, s []uint64, m int, w []uint64, n, words int) {
-			a.gemm(false, dst, s, m, w, n, words, 0)
+			a.andRows(dst, rowSource{src: s, segs: 1, segWords: words, contig: true}, m, nil, w, n)
 		},
 		xnorGemm: func(dst []int32, x []uint64, m int, w []uint64, n, words, nbits int) {
 			a.gemm(true, dst, x, m, w, n, words, nbits)
 		},
-		// Until the sets have a blocked direct-conv kernel of their own.
-		andGemmRows:  andGemmRowsGeneric,
+		andGemmRows: func(dst []int32, src []uint64, off, pop []int32, segs, segStride, segWords int, w []uint64, n int) {
+			rs := rowSource{src: src, off: off, segs: segs, segStride: segStride, segWords: segWords,
+				contig: segs == 1 || segStride == segWords}
+			a.andRows(dst, rs, len(off), pop, w, n)
+		},
 		andRowBlocks: a.andRowBlocks,
 		events:       events,
 		popcount:     a.popcount,
 		peak:         a.peak,
+		peakRows:     a.peakRows,
+		peakCols:     a.peakCols,
 	}
 }
 
@@ -72,7 +87,8 @@ func (a *asmBlocks) popcount(x []uint64) int {
 }
 
 // gemm runs 2×4 blocks over pairs of activation rows, a 1×4 block for an odd
-// last row, and the generic kernel for the n%4 last weight rows.
+// last row, and the generic kernel for the n%4 last weight rows. AndGemm goes
+// through andRows instead; the AND case stays for comparing the blockings.
 func (a *asmBlocks) gemm(xor bool, dst []int32, s []uint64, m int, w []uint64, n, words, nbits int) {
 	if words == 0 {
 		// Empty rows: every popcount is 0, so AND gives 0 and XNOR nbits (0).
@@ -149,9 +165,138 @@ func (a *asmBlocks) andRowBlocks(dst []int32, s []uint64, blocks []int32, tail b
 	andRowBlocksTail(dst, s, blocks, a.vw, tail, w, nq*4, n, words, ps)
 }
 
-// peak runs the set's in-cache peak loop over whole vectors of a and b.
+// peak runs the set's register-blocked peak loop for as many passes as make
+// reps·PeakWords words' worth of AND-popcounts.
 func (a *asmBlocks) peak(x, y []uint64, reps int) int {
-	raceRead(x)
-	raceRead(y)
-	return a.peakLoop(&x[0], &y[0], len(x)/a.vw, reps)
+	raceRead(x[:a.peakRows*a.vw])
+	raceRead(y[:a.peakCols*a.vw])
+	return a.peakLoop(&x[0], &y[0], reps*PeakWords/(a.peakRows*a.peakCols*a.vw))
+}
+
+// gatherWords bounds the rows andRows copies into its stack buffer: four
+// rows of a 3×3 conv over up to 2048 channels. Longer rows that are not
+// contiguous use a pooled buffer.
+const gatherWords = 288
+
+var gatherPool = sync.Pool{New: func() any { return new([]uint64) }}
+
+// rowSource describes where andRows finds activation row i: segs segments of
+// segWords words, segment s at off[i] + s·segStride of src (off nil: row i
+// starts at i·segs·segWords). contig says the segments are adjacent, so a
+// row is read in place; otherwise its segments are copied into a buffer
+// first, so the kernel sees one contiguous row and only the row's last
+// vector is partial (not every segment's: with 12-word segments, as a
+// 3×3 conv over 256 channels has, that is 5 AVX-512 steps per row instead
+// of 6).
+type rowSource struct {
+	src                       []uint64
+	off                       []int32
+	segs, segStride, segWords int
+	contig                    bool
+}
+
+// row returns row i, read in place or gathered into buf.
+func (r *rowSource) row(i int, buf []uint64) []uint64 {
+	words := r.segs * r.segWords
+	o := i * words
+	if r.off != nil {
+		o = int(r.off[i])
+	}
+	if r.contig {
+		return r.src[o : o+words]
+	}
+	buf = buf[:words]
+	sw := r.segWords
+	for s := range r.segs {
+		seg := r.src[o+s*r.segStride : o+s*r.segStride+sw]
+		d := buf[s*sw : (s+1)*sw]
+		if sw > 16 {
+			copy(d, seg)
+			continue
+		}
+		for k := range d {
+			d[k] = seg[k]
+		}
+	}
+	return buf
+}
+
+// andRows is every SIMD set's AndGemm and AndGemmRows: dst[i*n+j] =
+// 2·popcount(row_i AND w_j) − pop[i] (pop nil: popcount(row_i)) for m rows. It runs
+// 4×4 blocks (or 2×4 where the set has no 4×4 kernel) over the rows, the
+// 2×4 and 1×4 blocks over the rows left over, and the generic loop for the
+// n%4 last weight rows.
+func (a *asmBlocks) andRows(dst []int32, rs rowSource, m int, pop []int32, w []uint64, n int) {
+	words := rs.segs * rs.segWords
+	dst = dst[:m*n]
+	if words == 0 {
+		for i := range m {
+			p := int32(0)
+			if pop != nil {
+				p = pop[i]
+			}
+			for j := range n {
+				dst[i*n+j] = -p
+			}
+		}
+		return
+	}
+	w = w[:n*words]
+	var stack [4 * gatherWords]uint64
+	buf := stack[:]
+	if !rs.contig && words > gatherWords {
+		pb := gatherPool.Get().(*[]uint64)
+		if len(*pb) < 4*words {
+			*pb = make([]uint64, 4*words)
+		}
+		defer gatherPool.Put(pb)
+		buf = *pb
+	}
+	nq := n / 4
+	n4 := nq * 4
+	if nq > 0 {
+		raceRead(w[:n4*words])
+	}
+	step := 2
+	if a.gemm4x4And != nil {
+		step = 4
+	}
+	var rows [4][]uint64
+	var add [4]int32
+	for i := 0; i < m; {
+		b := min(step, m-i)
+		for r := range b {
+			rows[r] = rs.row(i+r, buf[r*words:(r+1)*words])
+			if pop != nil {
+				add[r] = -pop[i+r]
+			} else {
+				add[r] = -int32(a.popcount(rows[r]))
+			}
+		}
+		d := dst[i*n : (i+b)*n]
+		if nq > 0 {
+			for r := range b {
+				raceRead(rows[r])
+			}
+			raceWrite(d)
+			switch {
+			case b == 4:
+				a.gemm4x4And(&rows[0][0], &rows[1][0], &rows[2][0], &rows[3][0], &w[0], words, nq, &d[0], n, &add[0])
+			case b >= 2:
+				a.gemm2x4And(&rows[0][0], &rows[1][0], &w[0], words, nq, &d[0], &d[n], int(add[0]), int(add[1]))
+				if b == 3 {
+					a.gemm1x4And(&rows[2][0], &w[0], words, nq, &d[2*n], int(add[2]))
+				}
+			default:
+				a.gemm1x4And(&rows[0][0], &w[0], words, nq, &d[0], int(add[0]))
+			}
+		}
+		for r := range b {
+			out := d[r*n : (r+1)*n]
+			for j := n4; j < n; j++ {
+				out[j] = int32(2*andPopcountGeneric(rows[r], w[j*words:(j+1)*words])) + add[r]
+			}
+		}
+		i += b
+	}
 }
