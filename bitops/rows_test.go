@@ -1,7 +1,9 @@
 package bitops
 
 import (
+	"encoding/binary"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -71,4 +73,135 @@ func TestAndGemmRowsRejectsOutOfRange(t *testing.T) {
 	if err := Generic.AndGemmRows(dst, src, []int32{0, 4}, pop, 2, 4, 2, w, 2); err != nil {
 		t.Errorf("rows inside src rejected: %v", err)
 	}
+}
+
+// rowsCase builds a random AndGemmRows problem: a src of guard-padded
+// segments at random offsets, weights at an unaligned start, and pop.
+type rowsCase struct {
+	src                       []uint64
+	off, pop                  []int32
+	segs, segStride, segWords int
+	w                         []uint64
+	n                         int
+}
+
+func newRowsCase(rng *rand.Rand, m, n, segs, segWords, gap int) rowsCase {
+	c := rowsCase{segs: segs, segWords: segWords, segStride: segWords + gap, n: n}
+	span := max((segs-1)*c.segStride+segWords, 0)
+	c.src = workspace(rng, span+rng.IntN(3*max(span, 1))+1)
+	fillWords(rng, c.src, rng.IntN(numModes))
+	c.w = workspace(rng, n*segs*segWords)
+	fillWords(rng, c.w, rng.IntN(numModes))
+	c.off = make([]int32, m)
+	c.pop = make([]int32, m)
+	for i := range c.off {
+		c.off[i] = int32(rng.IntN(len(c.src) - span + 1))
+		c.pop[i] = int32(Generic.RowPopcount(c.src, int(c.off[i]), segs, c.segStride, segWords))
+	}
+	return c
+}
+
+func (c *rowsCase) check(t *testing.T, rng *rand.Rand, what string) {
+	t.Helper()
+	m := len(c.off)
+	want := make([]int32, m*c.n)
+	andGemmRowsGeneric(want, c.src, c.off, c.pop, c.segs, c.segStride, c.segWords, c.w, c.n)
+	src0, w0 := slices.Clone(c.src), slices.Clone(c.w)
+	for _, k := range Available() {
+		dst, guard := guarded(rng, m*c.n)
+		if err := k.AndGemmRows(dst, c.src, c.off, c.pop, c.segs, c.segStride, c.segWords, c.w, c.n); err != nil {
+			t.Fatal(err)
+		}
+		guard(t, k.Name+" AndGemmRows "+what)
+		if !slices.Equal(dst, want) {
+			t.Fatalf("%s AndGemmRows %s m=%d n=%d segs=%d segWords=%d stride=%d:\n got %v\nwant %v", k.Name, what, m, c.n, c.segs, c.segWords, c.segStride, dst, want)
+		}
+		if !slices.Equal(c.src, src0) || !slices.Equal(c.w, w0) {
+			t.Fatalf("%s AndGemmRows modified its inputs", k.Name)
+		}
+	}
+}
+
+// TestAndGemmRowsShapes checks every set against the generic twin on the
+// conv shapes (segs = 3, segWords = 3·pw), linear shapes (segs = 1), all
+// row and weight-row remainders of the 4×4 blocks, and segment lengths
+// 0..3 vectors + 1 of the widest set, in place and gathered.
+func TestAndGemmRowsShapes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 9))
+	for _, pw := range []int{1, 2, 4, 8} {
+		for _, m := range []int{1, 4, 7, 9} {
+			for _, n := range []int{4, 5, 8, 11} {
+				c := newRowsCase(rng, m, n, 3, 3*pw, 2*pw+rng.IntN(5)*pw)
+				c.check(t, rng, "conv")
+			}
+		}
+	}
+	for segWords := 0; segWords <= 3*8+1; segWords++ {
+		for _, segs := range []int{1, 2, 3} {
+			for _, gap := range []int{0, 1, 5} {
+				c := newRowsCase(rng, rng.IntN(10), rng.IntN(10), segs, segWords, gap)
+				c.check(t, rng, "lengths")
+			}
+		}
+	}
+	for _, words := range []int{63, 64, 65, 127, 250} {
+		c := newRowsCase(rng, 5, 6, 1, words, 0)
+		c.check(t, rng, "linear")
+	}
+	// Long rows: the gather buffer grows.
+	c := newRowsCase(rng, 6, 5, 3, 300, 7)
+	c.check(t, rng, "long")
+}
+
+// TestAndGemmRowsBadPop: pop is taken as given (the caller's popcount), the
+// same way by every set.
+func TestAndGemmRowsBadPop(t *testing.T) {
+	rng := rand.New(rand.NewPCG(10, 11))
+	c := newRowsCase(rng, 9, 9, 3, 6, 4)
+	for i := range c.pop {
+		c.pop[i] = int32(rng.Uint32())
+	}
+	c.pop[0] = -1 << 31
+	c.check(t, rng, "bad pop")
+}
+
+func TestAndGemmRowsAllocs(t *testing.T) {
+	if raceOn {
+		t.Skip("sync.Pool drops items at random under the race detector")
+	}
+	rng := rand.New(rand.NewPCG(12, 13))
+	c := newRowsCase(rng, 64, 64, 3, 12, 60)
+	dst := make([]int32, 64*64)
+	for _, k := range Available() {
+		allocs := testing.AllocsPerRun(20, func() {
+			if err := k.AndGemmRows(dst, c.src, c.off, c.pop, c.segs, c.segStride, c.segWords, c.w, c.n); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if allocs != 0 {
+			t.Errorf("%s: AndGemmRows allocates %v times per call", k.Name, allocs)
+		}
+	}
+}
+
+func FuzzAndGemmRows(f *testing.F) {
+	f.Add([]byte{}, uint8(5), uint8(8), uint8(3), uint8(12), uint8(20))
+	f.Add(make([]byte, 64), uint8(4), uint8(4), uint8(1), uint8(9), uint8(0))
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1}, uint8(9), uint8(13), uint8(3), uint8(3), uint8(2))
+	f.Fuzz(func(t *testing.T, data []byte, m, n, segs, segWords, gap uint8) {
+		h := uint64(len(data))
+		for _, b := range data {
+			h = h*131 + uint64(b)
+		}
+		rng := rand.New(rand.NewPCG(h, uint64(m)<<8|uint64(n)))
+		c := newRowsCase(rng, int(m%13), int(n%14), int(segs%4), int(segWords%40), int(gap%9))
+		// The fuzzer's bytes become the first words of src directly.
+		for i := 0; i+8 <= len(data) && i/8 < len(c.src); i += 8 {
+			c.src[i/8] = binary.LittleEndian.Uint64(data[i:])
+		}
+		for i, o := range c.off {
+			c.pop[i] = int32(Generic.RowPopcount(c.src, int(o), c.segs, c.segStride, c.segWords))
+		}
+		c.check(t, rng, "fuzz")
+	})
 }

@@ -173,18 +173,23 @@ func (a *asmBlocks) peak(x, y []uint64, reps int) int {
 	return a.peakLoop(&x[0], &y[0], reps*PeakWords/(a.peakRows*a.peakCols*a.vw))
 }
 
-// gatherWords bounds the rows andRows copies into its stack buffer: four
-// rows of a 3×3 conv over up to 2048 channels. Longer rows that are not
-// contiguous use a pooled buffer.
-const gatherWords = 288
+// rowScratch is andRows' per-call memory: the gathered rows and the add
+// vector of a 4×4 block. It is pooled rather than on the stack because the
+// kernels are called through function values, which makes everything passed
+// to them escape.
+type rowScratch struct {
+	add [4]int32
+	buf []uint64
+}
 
-var gatherPool = sync.Pool{New: func() any { return new([]uint64) }}
+var rowScratchPool = sync.Pool{New: func() any { return new(rowScratch) }}
 
 // rowSource describes where andRows finds activation row i: segs segments of
 // segWords words, segment s at off[i] + s·segStride of src (off nil: row i
 // starts at i·segs·segWords). contig says the segments are adjacent, so a
-// row is read in place; otherwise its segments are copied into a buffer
-// first, so the kernel sees one contiguous row and only the row's last
+// row is read in place; otherwise its segments are copied into a scratch
+// buffer first (four rows of a few hundred words, amortised over all n
+// weight rows), so the kernel sees one contiguous row and only the row's last
 // vector is partial (not every segment's: with 12-word segments, as a
 // 3×3 conv over 256 channels has, that is 5 AVX-512 steps per row instead
 // of 6).
@@ -242,16 +247,12 @@ func (a *asmBlocks) andRows(dst []int32, rs rowSource, m int, pop []int32, w []u
 		return
 	}
 	w = w[:n*words]
-	var stack [4 * gatherWords]uint64
-	buf := stack[:]
-	if !rs.contig && words > gatherWords {
-		pb := gatherPool.Get().(*[]uint64)
-		if len(*pb) < 4*words {
-			*pb = make([]uint64, 4*words)
-		}
-		defer gatherPool.Put(pb)
-		buf = *pb
+	sc := rowScratchPool.Get().(*rowScratch)
+	defer rowScratchPool.Put(sc)
+	if !rs.contig && len(sc.buf) < 4*words {
+		sc.buf = make([]uint64, 4*words)
 	}
+	buf, add := sc.buf, &sc.add
 	nq := n / 4
 	n4 := nq * 4
 	if nq > 0 {
@@ -262,11 +263,14 @@ func (a *asmBlocks) andRows(dst []int32, rs rowSource, m int, pop []int32, w []u
 		step = 4
 	}
 	var rows [4][]uint64
-	var add [4]int32
 	for i := 0; i < m; {
 		b := min(step, m-i)
 		for r := range b {
-			rows[r] = rs.row(i+r, buf[r*words:(r+1)*words])
+			var rb []uint64
+			if !rs.contig {
+				rb = buf[r*words : (r+1)*words]
+			}
+			rows[r] = rs.row(i+r, rb)
 			if pop != nil {
 				add[r] = -pop[i+r]
 			} else {
