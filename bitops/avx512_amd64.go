@@ -28,6 +28,9 @@ func popcntAVX512(p *uint64, nv int) int
 func gemm4x4AndAVX512(s0, s1, s2, s3, w *uint64, words, nq int, out *int32, n int, add *int32)
 
 //go:noescape
+func gemm8x16AndAVX512(at, w *uint64, words, nb int, out *int32, n int, add *int32, rows int)
+
+//go:noescape
 func peakAVX512(a, b *uint64, iters int) int
 
 var avx512Kernels = avx512Blocks.kernels("avx512", 30, 4, eventsGeneric)
@@ -41,6 +44,7 @@ var avx512Blocks = &asmBlocks{
 	rowBlocks:  rowBlocksAndAVX512,
 	popcnt:     popcntAVX512,
 	gemm4x4And: gemm4x4AndAVX512,
+	gemm8x16:   gemm8x16AndAVX512,
 	peakLoop:   peakAVX512,
 	peakRows:   4,
 	peakCols:   4,

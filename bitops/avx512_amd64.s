@@ -649,6 +649,165 @@ done:
 	VZEROUPPER
 	RET
 
+// The 8×16 kernel vectorises across activation rows instead of along the
+// row: lane l of every vector is row l of an 8-row block, whose rows the
+// caller has transposed (at[8k+l] = word k of row l). Each K step loads the
+// eight rows' word k once and ANDs it with a broadcast of word k of each of
+// sixteen weight rows (an embedded-broadcast memory operand: a load, no
+// shuffle), so every accumulator lane is one output and no horizontal
+// reduction is needed; only the final 16×8 → 8×16 transposition. Any row
+// length works at full vector width, with no masked tail.
+//
+// Register use:
+//   Z0-Z15  qword accumulators, Z(j) = weight row j of the block, lane = row
+//   Z16     the rows' word k, Z24 scratch, Z16-Z23 transposition scratch
+//   R10-R13 weight rows 0, 4, 8, 12 of the block at word k; R8 = row stride
+//   in bytes, R9 = 3·R8 reach rows +1, +2, +3 from each
+
+#define BMAC(M, ACC) \
+	VPANDQ.BCST M, Z16, Z24; \
+	VPOPCNTQ    Z24, Z24;    \
+	VPADDQ      Z24, ACC, ACC
+
+#define BMAC4(R, A0, A1, A2, A3) \
+	BMAC((R), A0);       \
+	BMAC((R)(R8*1), A1); \
+	BMAC((R)(R8*2), A2); \
+	BMAC((R)(R9*1), A3)
+
+// PACKD puts the low dwords of A's qwords in the even and B's in the odd
+// dwords of A (the counts are < 2^32).
+#define PACKD(A, B) \
+	VPSLLQ $32, B, B; \
+	VPORQ  B, A, A
+
+// STORE8 stores 2·Z + add[L] to the output row at R10.
+#define STORE8(Z, L) \
+	VPSLLD      $1, Z, Z;         \
+	VPADDD.BCST (L*4)(DI), Z, Z;  \
+	VMOVDQU32   Z, (R10)
+
+// func gemm8x16AndAVX512(at, w *uint64, words, nb int, out *int32, n int, add *int32, rows int)
+//
+// out[l*n + j] = 2·popcount(row_l AND w_j) + add[l] for rows l < rows (of
+// the 8 in at, transposed) and weight rows j < 16·nb (w_j at w + j·words
+// words).
+TEXT ·gemm8x16AndAVX512(SB), NOSPLIT, $0-64
+	MOVQ at+0(FP), SI
+	MOVQ w+8(FP), BX
+	MOVQ words+16(FP), R8
+	MOVQ nb+24(FP), R14
+	MOVQ out+32(FP), AX
+	MOVQ n+40(FP), R15
+	MOVQ add+48(FP), DI
+	MOVQ rows+56(FP), CX
+	SHLQ $3, R8
+	LEAQ (R8)(R8*2), R9
+	SHLQ $2, R15
+	TESTQ R14, R14
+	JZ    done
+
+block:
+	MOVQ at+0(FP), SI
+	MOVQ BX, R10
+	LEAQ (R10)(R8*4), R11
+	LEAQ (R11)(R8*4), R12
+	LEAQ (R12)(R8*4), R13
+	ZERO16_512
+	MOVQ words+16(FP), DX
+
+step:
+	VMOVDQU64 (SI), Z16
+	BMAC4(R10, Z0, Z1, Z2, Z3)
+	BMAC4(R11, Z4, Z5, Z6, Z7)
+	BMAC4(R12, Z8, Z9, Z10, Z11)
+	BMAC4(R13, Z12, Z13, Z14, Z15)
+	ADDQ $64, SI
+	ADDQ $8, R10
+	ADDQ $8, R11
+	ADDQ $8, R12
+	ADDQ $8, R13
+	DECQ DX
+	JNZ  step
+
+	// Weight rows 2p and 2p+1 into the dwords of P_p, in Z(2p).
+	PACKD(Z0, Z1)
+	PACKD(Z2, Z3)
+	PACKD(Z4, Z5)
+	PACKD(Z6, Z7)
+	PACKD(Z8, Z9)
+	PACKD(Z10, Z11)
+	PACKD(Z12, Z13)
+	PACKD(Z14, Z15)
+	// 8×8 qword transposition of P_0..P_7: row l lands in Z(8+l).
+	VPUNPCKLQDQ Z2, Z0, Z16
+	VPUNPCKHQDQ Z2, Z0, Z17
+	VPUNPCKLQDQ Z6, Z4, Z18
+	VPUNPCKHQDQ Z6, Z4, Z19
+	VPUNPCKLQDQ Z10, Z8, Z20
+	VPUNPCKHQDQ Z10, Z8, Z21
+	VPUNPCKLQDQ Z14, Z12, Z22
+	VPUNPCKHQDQ Z14, Z12, Z23
+	VSHUFI64X2  $0x88, Z18, Z16, Z0
+	VSHUFI64X2  $0x88, Z19, Z17, Z1
+	VSHUFI64X2  $0xdd, Z18, Z16, Z2
+	VSHUFI64X2  $0xdd, Z19, Z17, Z3
+	VSHUFI64X2  $0x88, Z22, Z20, Z4
+	VSHUFI64X2  $0x88, Z23, Z21, Z5
+	VSHUFI64X2  $0xdd, Z22, Z20, Z6
+	VSHUFI64X2  $0xdd, Z23, Z21, Z7
+	VSHUFI64X2  $0x88, Z4, Z0, Z8
+	VSHUFI64X2  $0x88, Z5, Z1, Z9
+	VSHUFI64X2  $0x88, Z6, Z2, Z10
+	VSHUFI64X2  $0x88, Z7, Z3, Z11
+	VSHUFI64X2  $0xdd, Z4, Z0, Z12
+	VSHUFI64X2  $0xdd, Z5, Z1, Z13
+	VSHUFI64X2  $0xdd, Z6, Z2, Z14
+	VSHUFI64X2  $0xdd, Z7, Z3, Z15
+
+	MOVQ AX, R10
+	STORE8(Z8, 0)
+	CMPQ CX, $1
+	JEQ  next
+	ADDQ R15, R10
+	STORE8(Z9, 1)
+	CMPQ CX, $2
+	JEQ  next
+	ADDQ R15, R10
+	STORE8(Z10, 2)
+	CMPQ CX, $3
+	JEQ  next
+	ADDQ R15, R10
+	STORE8(Z11, 3)
+	CMPQ CX, $4
+	JEQ  next
+	ADDQ R15, R10
+	STORE8(Z12, 4)
+	CMPQ CX, $5
+	JEQ  next
+	ADDQ R15, R10
+	STORE8(Z13, 5)
+	CMPQ CX, $6
+	JEQ  next
+	ADDQ R15, R10
+	STORE8(Z14, 6)
+	CMPQ CX, $7
+	JEQ  next
+	ADDQ R15, R10
+	STORE8(Z15, 7)
+
+next:
+	ADDQ $64, AX
+	MOVQ words+16(FP), DX
+	SHLQ $7, DX
+	ADDQ DX, BX
+	DECQ R14
+	JNZ  block
+
+done:
+	VZEROUPPER
+	RET
+
 // func peakAVX512(a, b *uint64, iters int) int
 //
 // The AVX-512 compute peak: the 4×4 kernel's inner loop with its operands

@@ -144,6 +144,13 @@ func TestAndGemmRowsShapes(t *testing.T) {
 			}
 		}
 	}
+	// The 8×16 row-vectorised blocks (m ≥ 8, n ≥ 16) and their remainders.
+	for _, m := range []int{8, 9, 15, 17, 24} {
+		for _, n := range []int{16, 17, 20, 23, 32, 37} {
+			c := newRowsCase(rng, m, n, 3, 3*(1+rng.IntN(8)), rng.IntN(9))
+			c.check(t, rng, "8×16")
+		}
+	}
 	for _, words := range []int{63, 64, 65, 127, 250} {
 		c := newRowsCase(rng, 5, 6, 1, words, 0)
 		c.check(t, rng, "linear")
@@ -194,7 +201,7 @@ func FuzzAndGemmRows(f *testing.F) {
 			h = h*131 + uint64(b)
 		}
 		rng := rand.New(rand.NewPCG(h, uint64(m)<<8|uint64(n)))
-		c := newRowsCase(rng, int(m%13), int(n%14), int(segs%4), int(segWords%40), int(gap%9))
+		c := newRowsCase(rng, int(m%19), int(n%37), int(segs%4), int(segWords%40), int(gap%9))
 		// The fuzzer's bytes become the first words of src directly.
 		for i := 0; i+8 <= len(data) && i/8 < len(c.src); i += 8 {
 			c.src[i/8] = binary.LittleEndian.Uint64(data[i:])

@@ -42,6 +42,10 @@ type asmBlocks struct {
 	// row); nil for sets whose registers cannot hold 4×4 accumulators,
 	// which run 2×4 blocks instead.
 	gemm4x4And func(s0, s1, s2, s3, w *uint64, words, nq int, out *int32, n int, add *int32)
+	// gemm8x16 is the row-vectorised AND block: 8 rows transposed into at
+	// (at[8k+l] = word k of row l) × 16·nb weight rows, the first rows of
+	// the 8 stored; nil where the set has none.
+	gemm8x16 func(at, w *uint64, words, nb int, out *int32, n int, add *int32, rows int)
 	// peakLoop runs iters passes of the set's register-blocked peak block
 	// (peakRows × peakCols vectors, the first of a and of b) and returns
 	// the sum of its accumulators.
@@ -178,8 +182,9 @@ func (a *asmBlocks) peak(x, y []uint64, reps int) int {
 // kernels are called through function values, which makes everything passed
 // to them escape.
 type rowScratch struct {
-	add [4]int32
-	buf []uint64
+	add [8]int32
+	buf []uint64 // gathered rows
+	at  []uint64 // transposed rows of an 8-row block
 }
 
 var rowScratchPool = sync.Pool{New: func() any { return new(rowScratch) }}
@@ -249,8 +254,8 @@ func (a *asmBlocks) andRows(dst []int32, rs rowSource, m int, pop []int32, w []u
 	w = w[:n*words]
 	sc := rowScratchPool.Get().(*rowScratch)
 	defer rowScratchPool.Put(sc)
-	if !rs.contig && len(sc.buf) < 4*words {
-		sc.buf = make([]uint64, 4*words)
+	if !rs.contig && len(sc.buf) < 8*words {
+		sc.buf = make([]uint64, 8*words)
 	}
 	buf, add := sc.buf, &sc.add
 	nq := n / 4
@@ -258,12 +263,16 @@ func (a *asmBlocks) andRows(dst []int32, rs rowSource, m int, pop []int32, w []u
 	if nq > 0 {
 		raceRead(w[:n4*words])
 	}
+	i := 0
+	if a.gemm8x16 != nil && n >= 16 && m >= 8 {
+		i = a.andRows8(dst, rs, m, pop, w, n, sc)
+	}
 	step := 2
 	if a.gemm4x4And != nil {
 		step = 4
 	}
 	var rows [4][]uint64
-	for i := 0; i < m; {
+	for i < m {
 		b := min(step, m-i)
 		for r := range b {
 			var rb []uint64
@@ -303,4 +312,60 @@ func (a *asmBlocks) andRows(dst []int32, rs rowSource, m int, pop []int32, w []u
 		}
 		i += b
 	}
+}
+
+// andRows8 runs the 8×16 blocks over the first m/8·8 rows and returns how
+// many rows it did: each block of 8 rows is transposed into sc.at, the
+// 16·⌊n/16⌋ first weight rows go through gemm8x16, the rest through the
+// 4×4 blocks and the generic loop.
+func (a *asmBlocks) andRows8(dst []int32, rs rowSource, m int, pop []int32, w []uint64, n int, sc *rowScratch) int {
+	words := rs.segs * rs.segWords
+	if len(sc.at) < 8*words {
+		sc.at = make([]uint64, 8*words)
+	}
+	at := sc.at[:8*words]
+	add := &sc.add
+	nb := n / 16
+	n16 := nb * 16
+	nq := (n - n16) / 4
+	n4 := n16 + nq*4
+	var rows [8][]uint64
+	i := 0
+	for ; i+8 <= m; i += 8 {
+		for l := range 8 {
+			var rb []uint64
+			if !rs.contig {
+				rb = sc.buf[l*words : (l+1)*words]
+			}
+			row := rs.row(i+l, rb)
+			rows[l] = row
+			if pop != nil {
+				add[l] = -pop[i+l]
+			} else {
+				add[l] = -int32(a.popcount(row))
+			}
+			for k, v := range row {
+				at[k*8+l] = v
+			}
+		}
+		d := dst[i*n : (i+8)*n]
+		raceWrite(d)
+		a.gemm8x16(&at[0], &w[0], words, nb, &d[0], n, &add[0], 8)
+		if nq > 0 {
+			for h := 0; h < 8; h += 4 {
+				r := rows[h : h+4]
+				for _, x := range r {
+					raceRead(x)
+				}
+				a.gemm4x4And(&r[0][0], &r[1][0], &r[2][0], &r[3][0], &w[n16*words], words, nq, &d[h*n+n16], n, &add[h])
+			}
+		}
+		for l := range 8 {
+			out := d[l*n : (l+1)*n]
+			for j := n4; j < n; j++ {
+				out[j] = int32(2*andPopcountGeneric(rows[l], w[j*words:(j+1)*words])) + add[l]
+			}
+		}
+	}
+	return i
 }
