@@ -31,6 +31,9 @@ func gemm4x4AndAVX512(s0, s1, s2, s3, w *uint64, words, nq int, out *int32, n in
 func gemm8x16AndAVX512(at, w *uint64, words, nb int, out *int32, n int, add *int32, rows int)
 
 //go:noescape
+func gather8AVX512(at, src *uint64, off *int32, segs, segStride, segWords int)
+
+//go:noescape
 func peakAVX512(a, b *uint64, iters int) int
 
 var avx512Kernels = avx512Blocks.kernels("avx512", 30, 4, eventsGeneric)
@@ -45,6 +48,7 @@ var avx512Blocks = &asmBlocks{
 	popcnt:     popcntAVX512,
 	gemm4x4And: gemm4x4AndAVX512,
 	gemm8x16:   gemm8x16AndAVX512,
+	gather8:    gather8AVX512,
 	peakLoop:   peakAVX512,
 	peakRows:   4,
 	peakCols:   4,

@@ -660,20 +660,35 @@ done:
 //
 // Register use:
 //   Z0-Z15  qword accumulators, Z(j) = weight row j of the block, lane = row
-//   Z16     the rows' word k, Z24 scratch, Z16-Z23 transposition scratch
+//   Z16,Z17 the rows' words k, k+1; Z24, Z25 scratch; Z16-Z23 transposition
+//   scratch
 //   R10-R13 weight rows 0, 4, 8, 12 of the block at word k; R8 = row stride
 //   in bytes, R9 = 3·R8 reach rows +1, +2, +3 from each
 
-#define BMAC(M, ACC) \
-	VPANDQ.BCST M, Z16, Z24; \
-	VPOPCNTQ    Z24, Z24;    \
-	VPADDQ      Z24, ACC, ACC
+#define BMAC(M, X, T, ACC) \
+	VPANDQ.BCST M, X, T; \
+	VPOPCNTQ    T, T;    \
+	VPADDQ      T, ACC, ACC
 
-#define BMAC4(R, A0, A1, A2, A3) \
-	BMAC((R), A0);       \
-	BMAC((R)(R8*1), A1); \
-	BMAC((R)(R8*2), A2); \
-	BMAC((R)(R9*1), A3)
+// BSTEP is one K step: the rows' word in X against word D/8 (from R10-R13)
+// of the sixteen weight rows.
+#define BSTEP(D, X, T) \
+	BMAC(D(R10), X, T, Z0);        \
+	BMAC(D(R10)(R8*1), X, T, Z1);  \
+	BMAC(D(R10)(R8*2), X, T, Z2);  \
+	BMAC(D(R10)(R9*1), X, T, Z3);  \
+	BMAC(D(R11), X, T, Z4);        \
+	BMAC(D(R11)(R8*1), X, T, Z5);  \
+	BMAC(D(R11)(R8*2), X, T, Z6);  \
+	BMAC(D(R11)(R9*1), X, T, Z7);  \
+	BMAC(D(R12), X, T, Z8);        \
+	BMAC(D(R12)(R8*1), X, T, Z9);  \
+	BMAC(D(R12)(R8*2), X, T, Z10); \
+	BMAC(D(R12)(R9*1), X, T, Z11); \
+	BMAC(D(R13), X, T, Z12);       \
+	BMAC(D(R13)(R8*1), X, T, Z13); \
+	BMAC(D(R13)(R8*2), X, T, Z14); \
+	BMAC(D(R13)(R9*1), X, T, Z15)
 
 // PACKD puts the low dwords of A's qwords in the even and B's in the odd
 // dwords of A (the counts are < 2^32).
@@ -715,20 +730,32 @@ block:
 	LEAQ (R12)(R8*4), R13
 	ZERO16_512
 	MOVQ words+16(FP), DX
-
-step:
+	TESTQ $1, DX
+	JZ    pairs
 	VMOVDQU64 (SI), Z16
-	BMAC4(R10, Z0, Z1, Z2, Z3)
-	BMAC4(R11, Z4, Z5, Z6, Z7)
-	BMAC4(R12, Z8, Z9, Z10, Z11)
-	BMAC4(R13, Z12, Z13, Z14, Z15)
+	BSTEP(0, Z16, Z24)
 	ADDQ $64, SI
 	ADDQ $8, R10
 	ADDQ $8, R11
 	ADDQ $8, R12
 	ADDQ $8, R13
 	DECQ DX
-	JNZ  step
+	JZ   packed
+
+pairs:
+	VMOVDQU64 (SI), Z16
+	VMOVDQU64 64(SI), Z17
+	BSTEP(0, Z16, Z24)
+	BSTEP(8, Z17, Z25)
+	ADDQ $128, SI
+	ADDQ $16, R10
+	ADDQ $16, R11
+	ADDQ $16, R12
+	ADDQ $16, R13
+	SUBQ $2, DX
+	JNZ  pairs
+
+packed:
 
 	// Weight rows 2p and 2p+1 into the dwords of P_p, in Z(2p).
 	PACKD(Z0, Z1)
@@ -803,6 +830,48 @@ next:
 	ADDQ DX, BX
 	DECQ R14
 	JNZ  block
+
+done:
+	VZEROUPPER
+	RET
+
+// func gather8AVX512(at, src *uint64, off *int32, segs, segStride, segWords int)
+//
+// Transposes 8 rows read in place into at: at[8k+l] = word k of row l, row
+// l being segs segments of segWords words at src + off[l] + s·segStride.
+// One VPGATHERQQ per word k (indices off[l], scale 8).
+TEXT ·gather8AVX512(SB), NOSPLIT, $0-48
+	MOVQ      at+0(FP), DI
+	MOVQ      src+8(FP), SI
+	MOVQ      off+16(FP), DX
+	MOVQ      segs+24(FP), R8
+	MOVQ      segStride+32(FP), R9
+	MOVQ      segWords+40(FP), R10
+	VPMOVSXDQ (DX), Z1
+	SHLQ      $3, R9
+	MOVL      $0xff, AX
+	TESTQ     R8, R8
+	JZ        done
+
+seg:
+	MOVQ  SI, BX
+	MOVQ  R10, CX
+	TESTQ CX, CX
+	JZ    nextseg
+
+word:
+	KMOVW      AX, K2
+	VPGATHERQQ (BX)(Z1*8), K2, Z2
+	VMOVDQU64  Z2, (DI)
+	ADDQ       $64, DI
+	ADDQ       $8, BX
+	DECQ       CX
+	JNZ        word
+
+nextseg:
+	ADDQ R9, SI
+	DECQ R8
+	JNZ  seg
 
 done:
 	VZEROUPPER

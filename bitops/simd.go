@@ -2,7 +2,10 @@
 
 package bitops
 
-import "sync"
+import (
+	"math"
+	"sync"
+)
 
 // Helpers shared by the Go wrappers of the assembly sets.
 
@@ -46,6 +49,9 @@ type asmBlocks struct {
 	// (at[8k+l] = word k of row l) × 16·nb weight rows, the first rows of
 	// the 8 stored; nil where the set has none.
 	gemm8x16 func(at, w *uint64, words, nb int, out *int32, n int, add *int32, rows int)
+	// gather8 transposes 8 rows read in place (row l at off[l] of src, in
+	// segments) into gemm8x16's layout.
+	gather8 func(at, src *uint64, off *int32, segs, segStride, segWords int)
 	// peakLoop runs iters passes of the set's register-blocked peak block
 	// (peakRows × peakCols vectors, the first of a and of b) and returns
 	// the sum of its accumulators.
@@ -183,6 +189,7 @@ func (a *asmBlocks) peak(x, y []uint64, reps int) int {
 // to them escape.
 type rowScratch struct {
 	add [8]int32
+	off [8]int32 // AndGemm's row offsets for gather8
 	buf []uint64 // gathered rows
 	at  []uint64 // transposed rows of an 8-row block
 }
@@ -203,6 +210,18 @@ type rowSource struct {
 	off                       []int32
 	segs, segStride, segWords int
 	contig                    bool
+}
+
+// raceRow announces the reads of row i's segments by assembly.
+func (r *rowSource) raceRow(i int) {
+	words := r.segs * r.segWords
+	o := i * words
+	if r.off != nil {
+		o = int(r.off[i])
+	}
+	for s := range r.segs {
+		raceRead(r.src[o+s*r.segStride : o+s*r.segStride+r.segWords])
+	}
 }
 
 // row returns row i, read in place or gathered into buf.
@@ -329,24 +348,50 @@ func (a *asmBlocks) andRows8(dst []int32, rs rowSource, m int, pop []int32, w []
 	n16 := nb * 16
 	nq := (n - n16) / 4
 	n4 := n16 + nq*4
+	// The rows themselves are needed (read in place or gathered) only for
+	// the weight rows past n16 and for popcounts; at is filled by gather8
+	// straight from src.
+	needRows := n4 > n16 || n4 < n || pop == nil
+	// AndGemm's implicit offsets must fit gather8's int32 indices.
+	offsOK := rs.off != nil || m*words <= math.MaxInt32
 	var rows [8][]uint64
 	i := 0
 	for ; i+8 <= m; i += 8 {
 		for l := range 8 {
+			if pop != nil {
+				add[l] = -pop[i+l]
+			}
+			if rs.off == nil {
+				sc.off[l] = int32((i + l) * words)
+			}
+			if !needRows && offsOK {
+				if raceEnabled {
+					rs.raceRow(i + l)
+				}
+				continue
+			}
 			var rb []uint64
 			if !rs.contig {
 				rb = sc.buf[l*words : (l+1)*words]
 			}
 			row := rs.row(i+l, rb)
 			rows[l] = row
-			if pop != nil {
-				add[l] = -pop[i+l]
-			} else {
+			if pop == nil {
 				add[l] = -int32(a.popcount(row))
 			}
-			for k, v := range row {
-				at[k*8+l] = v
+			if !offsOK {
+				t := at[l:]
+				for k, v := range row {
+					t[k*8] = v
+				}
 			}
+		}
+		if offsOK {
+			offs := &sc.off[0]
+			if rs.off != nil {
+				offs = &rs.off[i]
+			}
+			a.gather8(&at[0], &rs.src[0], offs, rs.segs, rs.segStride, rs.segWords)
 		}
 		d := dst[i*n : (i+8)*n]
 		raceWrite(d)
