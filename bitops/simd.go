@@ -251,10 +251,11 @@ func (r *rowSource) row(i int, buf []uint64) []uint64 {
 }
 
 // andRows is every SIMD set's AndGemm and AndGemmRows: dst[i*n+j] =
-// 2·popcount(row_i AND w_j) − pop[i] (pop nil: popcount(row_i)) for m rows. It runs
-// 4×4 blocks (or 2×4 where the set has no 4×4 kernel) over the rows, the
-// 2×4 and 1×4 blocks over the rows left over, and the generic loop for the
-// n%4 last weight rows.
+// 2·popcount(row_i AND w_j) − pop[i] (pop nil: popcount(row_i)) for m
+// rows. Where the set has them, 8×16 row-vectorised blocks take the first
+// m/8·8 rows (andRows8); then 4×4 blocks (2×4 where the set has no 4×4
+// kernel) the rest, 2×4 and 1×4 blocks the rows left over, and the generic
+// loop the n%4 last weight rows.
 func (a *asmBlocks) andRows(dst []int32, rs rowSource, m int, pop []int32, w []uint64, n int) {
 	words := rs.segs * rs.segWords
 	dst = dst[:m*n]
