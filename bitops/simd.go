@@ -183,8 +183,8 @@ func (a *asmBlocks) peak(x, y []uint64, reps int) int {
 	return a.peakLoop(&x[0], &y[0], reps*PeakWords/(a.peakRows*a.peakCols*a.vw))
 }
 
-// rowScratch is andRows' per-call memory: the gathered rows and the add
-// vector of a 4×4 block. It is pooled rather than on the stack because the
+// rowScratch is andRows' per-call memory: the gathered rows, the
+// transposed rows of an 8×16 block and the add vector of a block. It is pooled rather than on the stack because the
 // kernels are called through function values, which makes everything passed
 // to them escape.
 type rowScratch struct {
@@ -200,8 +200,8 @@ var rowScratchPool = sync.Pool{New: func() any { return new(rowScratch) }}
 // segWords words, segment s at off[i] + s·segStride of src (off nil: row i
 // starts at i·segs·segWords). contig says the segments are adjacent, so a
 // row is read in place; otherwise its segments are copied into a scratch
-// buffer first (four rows of a few hundred words, amortised over all n
-// weight rows), so the kernel sees one contiguous row and only the row's last
+// buffer first (at most eight rows of a few hundred words, amortised over
+// all n weight rows), so the kernel sees one contiguous row and only the row's last
 // vector is partial (not every segment's: with 12-word segments, as a
 // 3×3 conv over 256 channels has, that is 5 AVX-512 steps per row instead
 // of 6).

@@ -52,7 +52,7 @@ func convShape(name, net string, h, w, cin, cout int) gemmShape {
 	g := &convGeom{h: h, w: w, cin: cin}
 	return gemmShape{
 		name: name, m: h * w, n: cout, words: 9 * g.pw(), conv: g,
-		desc: fmt.Sprintf("%s 3×3 conv %d→%d on %d×%d through AndGemmRows (rows read in place, %d words per pixel)", net, cin, cout, h, w, g.pw()),
+		desc: fmt.Sprintf("%s 3×3 conv %d→%d on %d×%d through AndGemmRows (rows read in place, %d-word pixels)", net, cin, cout, h, w, g.pw()),
 	}
 }
 
