@@ -28,7 +28,7 @@ func popcntAVX2(p *uint64, nv int) int
 func eventsAVX2(cols *uint64, colBytes int, idx *int32, nspk int, planes *uint64, planeBytes int)
 
 //go:noescape
-func peakAVX2(a, b *uint64, nv, reps int) int
+func peakAVX2(a, b *uint64, iters int) int
 
 //go:noescape
 func peakPOPCNT(a, b *uint64, nw, reps int) int
@@ -47,6 +47,8 @@ var avx2Blocks = &asmBlocks{
 	elem:       &avx2Elem,
 	f64Gemm:    f64GemmAVX2Go,
 	f64SkipPct: 90,
+	peakRows:   2,
+	peakCols:   4,
 }
 
 // eventsAVX2Go runs the AVX2 scatter over each 256-output group; cw is a

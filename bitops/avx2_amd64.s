@@ -179,146 +179,313 @@ GLOBL tailMask<>(SB), RODATA|NOPTR, $48
 	SHLQ    $3, R8
 
 // GEMM2X4 computes a 2-row × (4·nq)-column block:
-// func(s0, s1, w *uint64, words, nq int, out0, out1 *int32, add0, add1 int)
-#define GEMM2X4(NAME, OP, FINAL) \
-TEXT NAME(SB), NOSPLIT, $64-72; \
-	MOVQ         s0+0(FP), SI;   \
-	MOVQ         s1+8(FP), DI;   \
-	MOVQ         w+16(FP), BX;   \
-	MOVQ         words+24(FP), R8; \
-	MOVQ         nq+32(FP), R9;  \
-	MOVQ         out0+40(FP), R14; \
-	MOVQ         out1+48(FP), R15; \
-	VPBROADCASTD add0+56(FP), X0; \
-	VPBROADCASTD add1+64(FP), X1; \
-	VINSERTI128  $1, X1, Y0, Y0; \
-	VMOVDQU      Y0, 32(SP);     \
-	COMMON_SETUP;                \
-	TESTQ        R9, R9;         \
-	JZ           done;           \
-quad:                            \
-	MOVQ    BX, R10;             \
-	LEAQ    (R10)(R8*1), R11;    \
-	LEAQ    (R11)(R8*1), R12;    \
-	LEAQ    (R12)(R8*1), R13;    \
-	VPXOR   Y0, Y0, Y0;          \
-	VMOVDQU Y0, 0(SP);           \
-	XORQ    CX, CX;              \
-	MOVQ    words+24(FP), DX;    \
-	SHRQ    $2, DX;              \
-chunk:                           \
-	ZERO8;                       \
-	MOVQ    DX, AX;              \
-	CMPQ    AX, $30;             \
-	JLE     sized;               \
-	MOVQ    $30, AX;             \
-sized:                           \
-	SUBQ    AX, DX;              \
-	TESTQ   AX, AX;              \
-	JZ      chunkdone;           \
-inner:                           \
-	VMOVDQU (SI)(CX*1), Y10;     \
-	VMOVDQU (DI)(CX*1), Y11;     \
-	QUAD2(OP, LDFULL);           \
-	ADDQ    $32, CX;             \
-	DECQ    AX;                  \
-	JNZ     inner;               \
-chunkdone:                       \
-	TESTQ   DX, DX;              \
-	JZ      lastchunk;           \
-	FLUSH2;                      \
-	JMP     chunk;               \
-lastchunk:                       \
-	MOVQ    words+24(FP), AX;    \
-	ANDQ    $3, AX;              \
-	JZ      final;               \
-	VPMASKMOVQ (SI)(CX*1), Y15, Y10; \
-	VPMASKMOVQ (DI)(CX*1), Y15, Y11; \
-	QUAD2(OP, LDMASK);           \
-final:                           \
-	FLUSH2;                      \
-	VMOVDQU 0(SP), Y10;          \
-	FINAL(Y10, Y11);             \
-	VMOVDQU X10, (R14);          \
-	VEXTRACTI128 $1, Y10, X11;   \
-	VMOVDQU X11, (R15);          \
-	ADDQ    $16, R14;            \
-	ADDQ    $16, R15;            \
-	LEAQ    (BX)(R8*4), BX;      \
-	DECQ    R9;                  \
-	JNZ     quad;                \
-done:                            \
-	VZEROUPPER;                  \
-	RET
-
 // GEMM1X4 computes a 1-row × (4·nq)-column block:
-// func(s, w *uint64, words, nq int, out *int32, add int)
-#define GEMM1X4(NAME, OP, FINAL) \
-TEXT NAME(SB), NOSPLIT, $32-48; \
-	MOVQ         s+0(FP), SI;    \
-	MOVQ         w+8(FP), BX;    \
-	MOVQ         words+16(FP), R8; \
-	MOVQ         nq+24(FP), R9;  \
-	MOVQ         out+32(FP), R14; \
-	VPBROADCASTD add+40(FP), X0; \
-	VMOVDQU      X0, 16(SP);     \
-	COMMON_SETUP;                \
-	TESTQ        R9, R9;         \
-	JZ           done;           \
-quad:                            \
-	MOVQ    BX, R10;             \
-	LEAQ    (R10)(R8*1), R11;    \
-	LEAQ    (R11)(R8*1), R12;    \
-	LEAQ    (R12)(R8*1), R13;    \
-	VPXOR   X0, X0, X0;          \
-	VMOVDQU X0, 0(SP);           \
-	XORQ    CX, CX;              \
-	MOVQ    words+16(FP), DX;    \
-	SHRQ    $2, DX;              \
-chunk:                           \
-	ZERO4;                       \
-	MOVQ    DX, AX;              \
-	CMPQ    AX, $30;             \
-	JLE     sized;               \
-	MOVQ    $30, AX;             \
-sized:                           \
-	SUBQ    AX, DX;              \
-	TESTQ   AX, AX;              \
-	JZ      chunkdone;           \
-inner:                           \
-	VMOVDQU (SI)(CX*1), Y10;     \
-	QUAD1(OP, LDFULL);           \
-	ADDQ    $32, CX;             \
-	DECQ    AX;                  \
-	JNZ     inner;               \
-chunkdone:                       \
-	TESTQ   DX, DX;              \
-	JZ      lastchunk;           \
-	FLUSH1;                      \
-	JMP     chunk;               \
-lastchunk:                       \
-	MOVQ    words+16(FP), AX;    \
-	ANDQ    $3, AX;              \
-	JZ      final;               \
-	VPMASKMOVQ (SI)(CX*1), Y15, Y10; \
-	QUAD1(OP, LDMASK);           \
-final:                           \
-	FLUSH1;                      \
-	VMOVDQU 0(SP), X10;          \
-	FINAL(X10, X11);             \
-	VMOVDQU X10, (R14);          \
-	ADDQ    $16, R14;            \
-	LEAQ    (BX)(R8*4), BX;      \
-	DECQ    R9;                  \
-	JNZ     quad;                \
-done:                            \
-	VZEROUPPER;                  \
+
+// func gemm2x4AndAVX2(s0, s1, w *uint64, words, nq int, out0, out1 *int32, add0, add1 int)
+//
+// 2 activation rows × 4·nq weight rows, AND-popcount.
+TEXT ·gemm2x4AndAVX2(SB), NOSPLIT, $64-72
+	MOVQ         s0+0(FP), SI
+	MOVQ         s1+8(FP), DI
+	MOVQ         w+16(FP), BX
+	MOVQ         words+24(FP), R8
+	MOVQ         nq+32(FP), R9
+	MOVQ         out0+40(FP), R14
+	MOVQ         out1+48(FP), R15
+	VPBROADCASTD add0+56(FP), X0
+	VPBROADCASTD add1+64(FP), X1
+	VINSERTI128  $1, X1, Y0, Y0
+	VMOVDQU      Y0, 32(SP)
+	COMMON_SETUP
+	TESTQ        R9, R9
+	JZ           done
+
+quad:
+	MOVQ         BX, R10
+	LEAQ         (R10)(R8*1), R11
+	LEAQ         (R11)(R8*1), R12
+	LEAQ         (R12)(R8*1), R13
+	VPXOR        Y0, Y0, Y0
+	VMOVDQU      Y0, 0(SP)
+	XORQ         CX, CX
+	MOVQ         words+24(FP), DX
+	SHRQ         $2, DX
+
+chunk:
+	ZERO8
+	MOVQ         DX, AX
+	CMPQ         AX, $30
+	JLE          sized
+	MOVQ         $30, AX
+
+sized:
+	SUBQ         AX, DX
+	TESTQ        AX, AX
+	JZ           chunkdone
+
+inner:
+	VMOVDQU      (SI)(CX*1), Y10
+	VMOVDQU      (DI)(CX*1), Y11
+	QUAD2(VPAND, LDFULL)
+	ADDQ         $32, CX
+	DECQ         AX
+	JNZ          inner
+
+chunkdone:
+	TESTQ        DX, DX
+	JZ           lastchunk
+	FLUSH2
+	JMP          chunk
+
+lastchunk:
+	MOVQ         words+24(FP), AX
+	ANDQ         $3, AX
+	JZ           final
+	VPMASKMOVQ   (SI)(CX*1), Y15, Y10
+	VPMASKMOVQ   (DI)(CX*1), Y15, Y11
+	QUAD2(VPAND, LDMASK)
+
+final:
+	FLUSH2
+	VMOVDQU      0(SP), Y10
+	FINAL_AND(Y10, Y11)
+	VMOVDQU      X10, (R14)
+	VEXTRACTI128 $1, Y10, X11
+	VMOVDQU      X11, (R15)
+	ADDQ         $16, R14
+	ADDQ         $16, R15
+	LEAQ         (BX)(R8*4), BX
+	DECQ         R9
+	JNZ          quad
+
+done:
+	VZEROUPPER
 	RET
 
-GEMM2X4(·gemm2x4AndAVX2, VPAND, FINAL_AND)
-GEMM2X4(·gemm2x4XorAVX2, VPXOR, FINAL_XOR)
-GEMM1X4(·gemm1x4AndAVX2, VPAND, FINAL1_AND)
-GEMM1X4(·gemm1x4XorAVX2, VPXOR, FINAL1_XOR)
+// func gemm2x4XorAVX2(s0, s1, w *uint64, words, nq int, out0, out1 *int32, add0, add1 int)
+//
+// 2 activation rows × 4·nq weight rows, XOR-popcount.
+TEXT ·gemm2x4XorAVX2(SB), NOSPLIT, $64-72
+	MOVQ         s0+0(FP), SI
+	MOVQ         s1+8(FP), DI
+	MOVQ         w+16(FP), BX
+	MOVQ         words+24(FP), R8
+	MOVQ         nq+32(FP), R9
+	MOVQ         out0+40(FP), R14
+	MOVQ         out1+48(FP), R15
+	VPBROADCASTD add0+56(FP), X0
+	VPBROADCASTD add1+64(FP), X1
+	VINSERTI128  $1, X1, Y0, Y0
+	VMOVDQU      Y0, 32(SP)
+	COMMON_SETUP
+	TESTQ        R9, R9
+	JZ           done
+
+quad:
+	MOVQ         BX, R10
+	LEAQ         (R10)(R8*1), R11
+	LEAQ         (R11)(R8*1), R12
+	LEAQ         (R12)(R8*1), R13
+	VPXOR        Y0, Y0, Y0
+	VMOVDQU      Y0, 0(SP)
+	XORQ         CX, CX
+	MOVQ         words+24(FP), DX
+	SHRQ         $2, DX
+
+chunk:
+	ZERO8
+	MOVQ         DX, AX
+	CMPQ         AX, $30
+	JLE          sized
+	MOVQ         $30, AX
+
+sized:
+	SUBQ         AX, DX
+	TESTQ        AX, AX
+	JZ           chunkdone
+
+inner:
+	VMOVDQU      (SI)(CX*1), Y10
+	VMOVDQU      (DI)(CX*1), Y11
+	QUAD2(VPXOR, LDFULL)
+	ADDQ         $32, CX
+	DECQ         AX
+	JNZ          inner
+
+chunkdone:
+	TESTQ        DX, DX
+	JZ           lastchunk
+	FLUSH2
+	JMP          chunk
+
+lastchunk:
+	MOVQ         words+24(FP), AX
+	ANDQ         $3, AX
+	JZ           final
+	VPMASKMOVQ   (SI)(CX*1), Y15, Y10
+	VPMASKMOVQ   (DI)(CX*1), Y15, Y11
+	QUAD2(VPXOR, LDMASK)
+
+final:
+	FLUSH2
+	VMOVDQU      0(SP), Y10
+	FINAL_XOR(Y10, Y11)
+	VMOVDQU      X10, (R14)
+	VEXTRACTI128 $1, Y10, X11
+	VMOVDQU      X11, (R15)
+	ADDQ         $16, R14
+	ADDQ         $16, R15
+	LEAQ         (BX)(R8*4), BX
+	DECQ         R9
+	JNZ          quad
+
+done:
+	VZEROUPPER
+	RET
+
+// func gemm1x4AndAVX2(s, w *uint64, words, nq int, out *int32, add int)
+//
+// 1 activation row × 4·nq weight rows, AND-popcount.
+TEXT ·gemm1x4AndAVX2(SB), NOSPLIT, $32-48
+	MOVQ         s+0(FP), SI
+	MOVQ         w+8(FP), BX
+	MOVQ         words+16(FP), R8
+	MOVQ         nq+24(FP), R9
+	MOVQ         out+32(FP), R14
+	VPBROADCASTD add+40(FP), X0
+	VMOVDQU      X0, 16(SP)
+	COMMON_SETUP
+	TESTQ        R9, R9
+	JZ           done
+
+quad:
+	MOVQ         BX, R10
+	LEAQ         (R10)(R8*1), R11
+	LEAQ         (R11)(R8*1), R12
+	LEAQ         (R12)(R8*1), R13
+	VPXOR        X0, X0, X0
+	VMOVDQU      X0, 0(SP)
+	XORQ         CX, CX
+	MOVQ         words+16(FP), DX
+	SHRQ         $2, DX
+
+chunk:
+	ZERO4
+	MOVQ         DX, AX
+	CMPQ         AX, $30
+	JLE          sized
+	MOVQ         $30, AX
+
+sized:
+	SUBQ         AX, DX
+	TESTQ        AX, AX
+	JZ           chunkdone
+
+inner:
+	VMOVDQU      (SI)(CX*1), Y10
+	QUAD1(VPAND, LDFULL)
+	ADDQ         $32, CX
+	DECQ         AX
+	JNZ          inner
+
+chunkdone:
+	TESTQ        DX, DX
+	JZ           lastchunk
+	FLUSH1
+	JMP          chunk
+
+lastchunk:
+	MOVQ         words+16(FP), AX
+	ANDQ         $3, AX
+	JZ           final
+	VPMASKMOVQ   (SI)(CX*1), Y15, Y10
+	QUAD1(VPAND, LDMASK)
+
+final:
+	FLUSH1
+	VMOVDQU      0(SP), X10
+	FINAL1_AND(X10, X11)
+	VMOVDQU      X10, (R14)
+	ADDQ         $16, R14
+	LEAQ         (BX)(R8*4), BX
+	DECQ         R9
+	JNZ          quad
+
+done:
+	VZEROUPPER
+	RET
+
+// func gemm1x4XorAVX2(s, w *uint64, words, nq int, out *int32, add int)
+//
+// 1 activation row × 4·nq weight rows, XOR-popcount.
+TEXT ·gemm1x4XorAVX2(SB), NOSPLIT, $32-48
+	MOVQ         s+0(FP), SI
+	MOVQ         w+8(FP), BX
+	MOVQ         words+16(FP), R8
+	MOVQ         nq+24(FP), R9
+	MOVQ         out+32(FP), R14
+	VPBROADCASTD add+40(FP), X0
+	VMOVDQU      X0, 16(SP)
+	COMMON_SETUP
+	TESTQ        R9, R9
+	JZ           done
+
+quad:
+	MOVQ         BX, R10
+	LEAQ         (R10)(R8*1), R11
+	LEAQ         (R11)(R8*1), R12
+	LEAQ         (R12)(R8*1), R13
+	VPXOR        X0, X0, X0
+	VMOVDQU      X0, 0(SP)
+	XORQ         CX, CX
+	MOVQ         words+16(FP), DX
+	SHRQ         $2, DX
+
+chunk:
+	ZERO4
+	MOVQ         DX, AX
+	CMPQ         AX, $30
+	JLE          sized
+	MOVQ         $30, AX
+
+sized:
+	SUBQ         AX, DX
+	TESTQ        AX, AX
+	JZ           chunkdone
+
+inner:
+	VMOVDQU      (SI)(CX*1), Y10
+	QUAD1(VPXOR, LDFULL)
+	ADDQ         $32, CX
+	DECQ         AX
+	JNZ          inner
+
+chunkdone:
+	TESTQ        DX, DX
+	JZ           lastchunk
+	FLUSH1
+	JMP          chunk
+
+lastchunk:
+	MOVQ         words+16(FP), AX
+	ANDQ         $3, AX
+	JZ           final
+	VPMASKMOVQ   (SI)(CX*1), Y15, Y10
+	QUAD1(VPXOR, LDMASK)
+
+final:
+	FLUSH1
+	VMOVDQU      0(SP), X10
+	FINAL1_XOR(X10, X11)
+	VMOVDQU      X10, (R14)
+	ADDQ         $16, R14
+	LEAQ         (BX)(R8*4), BX
+	DECQ         R9
+	JNZ          quad
+
+done:
+	VZEROUPPER
+	RET
 
 // func rowBlocksAndAVX2(s, w *uint64, words, nq int, blocks *int32, nb, tail int, out *int32, add int)
 //
@@ -439,67 +606,70 @@ sum:
 	VZEROUPPER
 	RET
 
-// func peakAVX2(a, b *uint64, nv, reps int) int
+// func peakAVX2(a, b *uint64, iters int) int
 //
-// The AVX2 popcount-peak loop: reps passes of AND + nibble-lookup popcount
-// over nv vectors of a and b (nv a multiple of 4, at most 120), four
-// independent byte accumulators, folded once per pass. The caller keeps a
-// and b in L1 so the loop measures the execution units, not memory.
-TEXT ·peakAVX2(SB), NOSPLIT, $0-40
-	MOVQ    reps+24(FP), R9
+// The AVX2 compute peak: the 2×4 kernel's inner loop with its operands held
+// in registers (two vectors of a in Y10, Y11, four of b in Y4-Y7) and no
+// loads, iters passes of eight AND + nibble-lookup popcounts. Each byte
+// accumulator gains at most 16 per pass, so they are folded (VPSADBW) into
+// the qword sums in Y12 every 15 passes, as the kernel folds every 30
+// vectors. Returns the total count.
+TEXT ·peakAVX2(SB), NOSPLIT, $0-32
+	MOVQ    a+0(FP), SI
+	MOVQ    b+8(FP), DI
+	MOVQ    iters+16(FP), DX
 	VMOVDQU lutPop<>(SB), Y8
 	VMOVDQU nib0f<>(SB), Y9
-	VPXOR   Y4, Y4, Y4
-	TESTQ   R9, R9
-	JZ      sum
+	VMOVDQU (SI), Y10
+	VMOVDQU 32(SI), Y11
+	VMOVDQU (DI), Y4
+	VMOVDQU 32(DI), Y5
+	VMOVDQU 64(DI), Y6
+	VMOVDQU 96(DI), Y7
+	VPXOR   Y12, Y12, Y12
+	VPXOR   Y15, Y15, Y15
 
-rep:
-	MOVQ a+0(FP), SI
-	MOVQ b+8(FP), DI
-	MOVQ nv+16(FP), DX
-	SHRQ $2, DX
-	ZERO4
+chunk:
 	TESTQ DX, DX
-	JZ    fold
+	JZ    sum
+	MOVQ  DX, AX
+	CMPQ  AX, $15
+	JLE   sized
+	MOVQ  $15, AX
+
+sized:
+	SUBQ AX, DX
+	ZERO4
 
 loop:
-	VMOVDQU (SI), Y10
-	VMOVDQU (DI), Y12
-	PAIR(VPAND, Y10, Y12, Y0)
-	VMOVDQU 32(SI), Y10
-	VMOVDQU 32(DI), Y12
-	PAIR(VPAND, Y10, Y12, Y1)
-	VMOVDQU 64(SI), Y10
-	VMOVDQU 64(DI), Y12
-	PAIR(VPAND, Y10, Y12, Y2)
-	VMOVDQU 96(SI), Y10
-	VMOVDQU 96(DI), Y12
-	PAIR(VPAND, Y10, Y12, Y3)
-	ADDQ $128, SI
-	ADDQ $128, DI
-	DECQ DX
+	PAIR(VPAND, Y10, Y4, Y0)
+	PAIR(VPAND, Y10, Y5, Y1)
+	PAIR(VPAND, Y10, Y6, Y2)
+	PAIR(VPAND, Y10, Y7, Y3)
+	PAIR(VPAND, Y11, Y4, Y0)
+	PAIR(VPAND, Y11, Y5, Y1)
+	PAIR(VPAND, Y11, Y6, Y2)
+	PAIR(VPAND, Y11, Y7, Y3)
+	DECQ AX
 	JNZ  loop
 
-fold:
-	VPXOR   Y12, Y12, Y12
-	VPSADBW Y12, Y0, Y0
-	VPSADBW Y12, Y1, Y1
-	VPSADBW Y12, Y2, Y2
-	VPSADBW Y12, Y3, Y3
+	VPSADBW Y15, Y0, Y0
+	VPSADBW Y15, Y1, Y1
+	VPSADBW Y15, Y2, Y2
+	VPSADBW Y15, Y3, Y3
 	VPADDQ  Y0, Y1, Y0
 	VPADDQ  Y2, Y3, Y2
-	VPADDQ  Y0, Y4, Y4
-	VPADDQ  Y2, Y4, Y4
-	DECQ    R9
-	JNZ     rep
+	VPADDQ  Y0, Y12, Y12
+	VPADDQ  Y2, Y12, Y12
+	JMP     chunk
 
 sum:
-	VEXTRACTI128 $1, Y4, X1
-	VPADDQ       X1, X4, X0
+	VEXTRACTI128 $1, Y12, X1
+	VPADDQ       X1, X12, X0
 	VPSHUFD      $0x4e, X0, X1
 	VPADDQ       X1, X0, X0
 	VMOVQ        X0, AX
-	MOVQ         AX, ret+32(FP)
+	MOVQ         AX, ret+24(FP)
 	VZEROUPPER
 	RET
 
@@ -556,7 +726,6 @@ sum:
 	ADDQ R12, R10
 	MOVQ R10, ret+32(FP)
 	RET
-
 
 // Event-driven scatter (see events.go): bit-sliced counters in Y0-Y7 (plane
 // p of 256 outputs in Y(p)), columns added sixteen at a time through a

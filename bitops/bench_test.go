@@ -155,3 +155,47 @@ func BenchmarkAndGemmEvents(b *testing.B) {
 		}
 	}
 }
+
+// convRowsShapes are the direct 3×3 convs of bsnn-bench kernels: an h×w map
+// of pw words per pixel with a one-pixel halo, n output channels.
+var convRowsShapes = []struct {
+	name       string
+	h, w, pw   int
+	n, cinBits int
+}{
+	{"rows-conv-128-32x32", 32, 32, 2, 128, 128},
+	{"rows-conv-256-16x16", 16, 16, 4, 256, 256},
+	{"rows-conv-512-8x8", 8, 8, 8, 512, 512},
+	{"rows-conv-32to64-28x28", 28, 28, 1, 64, 32},
+	{"rows-conv-64-14x14", 14, 14, 1, 64, 64},
+}
+
+func BenchmarkAndGemmRows(b *testing.B) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	for _, sh := range convRowsShapes {
+		stride := (sh.w + 2) * sh.pw
+		src := make([]uint64, (sh.h+2)*stride)
+		fillWords(rng, src, modeRandom)
+		w := make([]uint64, sh.n*9*sh.pw)
+		fillWords(rng, w, modeRandom)
+		m := sh.h * sh.w
+		off, pop := make([]int32, m), make([]int32, m)
+		for y := range sh.h {
+			for x := range sh.w {
+				off[y*sh.w+x] = int32(y*stride + x*sh.pw)
+				pop[y*sh.w+x] = int32(Generic.RowPopcount(src, int(off[y*sh.w+x]), 3, stride, 3*sh.pw))
+			}
+		}
+		dst := make([]int32, m*sh.n)
+		for _, k := range Available() {
+			b.Run(k.Name+"/"+sh.name, func(b *testing.B) {
+				for b.Loop() {
+					if err := k.AndGemmRows(dst, src, off, pop, 3, stride, 3*sh.pw, w, sh.n); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(m*sh.n*9*sh.cinBits)*float64(b.N)/b.Elapsed().Seconds()/1e9, "Gbmac/s")
+			})
+		}
+	}
+}

@@ -54,10 +54,26 @@
 //     vectors). The GEMM runs 2 activation rows × 4 weight rows per block
 //     over the whole row; partial vectors use VPMASKMOVQ.
 //   - avx512 (amd64, cpuid AVX512F + AVX512BW + AVX512_VPOPCNTDQ): VPANDQ /
-//     VPXORQ, VPOPCNTQ and VPADDQ into 64-bit lanes, 2×4 blocks, K-masked
-//     loads for partial vectors.
+//     VPXORQ, VPOPCNTQ and VPADDQ into 64-bit lanes. AndGemm and AndGemmRows
+//     run 8 activation rows × 16 weight rows per block vectorised across
+//     the rows: the 8 rows are transposed into scratch (VPGATHERQQ, read in
+//     place), each word is ANDed with embedded broadcasts of 16 weight
+//     words, so every lane is one output, with no horizontal reduction and
+//     no partial vectors. The rows and weight rows left over run 4×4 blocks
+//     along the row (16 zmm accumulators, K-masked loads for the partial
+//     last vector); XnorGemm runs 2×4 blocks.
 //   - neon (arm64, always): VAND/VEOR, VCNT and byte accumulators folded with
-//     VUADDLV, 2×4 blocks.
+//     VUADDLV; 4×4 blocks for AndGemm and AndGemmRows (32 vector registers
+//     hold 16 accumulators), 2×4 for XnorGemm and row remainders.
+//
+// AVX2 keeps 2×4 blocks: 16 ymm registers cannot hold 16 accumulators plus
+// the operands and the lookup constants.
+//
+// AndGemmRows reads direct-conv rows in place. Where a set vectorises along
+// the row, the segments of each block's rows are first copied into one
+// contiguous scratch row, so only the row's last vector is partial rather
+// than every segment's (a 3×3 conv over 256 channels has 12-word segments:
+// 5 AVX-512 vectors per row instead of 6).
 //
 // The AndGemmEvents column adds are AVX2 assembly on avx2 and avx512 and Go
 // (64 outputs per uint64 operation) on generic and neon.
@@ -68,8 +84,8 @@
 // the BSNN_KERNELS environment variable (EnvVar), which wins over Best. An
 // unknown name, or one not available on this CPU or build, is an error.
 //
-// The assembly does whole blocks (all words of 2 or 1 activation rows against
-// 4 weight rows at a time). The exported methods check every length; the Go
+// The assembly does whole blocks (all words of 8, 4, 2 or 1 activation rows
+// against 16 or 4 weight rows at a time). The exported methods check every length; the Go
 // wrappers (avx2_amd64.go, avx512_amd64.go, neon_arm64.go) then reslice the
 // operands to their exact lengths (so Go's bounds checks back the pointers
 // and counts the assembly gets), run the weight rows past the last block of
@@ -89,9 +105,10 @@
 // # Regenerating
 //
 // Nothing in this package is generated: the assembly is written by hand
-// (avo was not used; Go assembler macros keep the AND and XOR variants of a
-// kernel in one body), so there is nothing to regenerate. After editing a .s
-// file run, from the repository root:
+// (avo was not used), so there is nothing to regenerate. Every routine has
+// its own literal TEXT line and reads its arguments by name in its body, so
+// go vet checks every frame; macros hold only inner compute sequences with
+// no FP references. After editing a .s file run, from the repository root:
 //
 //	go vet ./bitops/
 //	go test -race ./bitops/
@@ -103,7 +120,8 @@
 // set BSNN_REQUIRE_KERNELS=avx2,avx512 there to make the tests fail if it
 // did not register. Benchmarks: go test -run '^$' -bench . ./bitops/, and
 // the bsnn-bench kernels command for throughput against the measured
-// popcount peak (PopcountPeak).
+// compute peak (PopcountPeak: each set's register-blocked inner loop with
+// its operands in registers and no loads).
 //
 // The Go assembly policy (https://go.dev/wiki/AssemblyPolicy) asks for
 // assembly to be justified by benchmarks against the Go code; BenchmarkAndGemm

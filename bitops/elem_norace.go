@@ -2,8 +2,6 @@
 
 package bitops
 
-const raceEnabled = false
-
 // Without the race detector the annotations compile to nothing.
 
 func raceLIF(*LIFRun, int) {}

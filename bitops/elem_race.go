@@ -2,8 +2,6 @@
 
 package bitops
 
-const raceEnabled = true
-
 // raceLIF announces what an assembly LIF routine on the first cn channels
 // of r reads and writes: exactly the elements of each pixel and step, not
 // the spans between them, which other goroutines may be writing.

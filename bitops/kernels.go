@@ -56,8 +56,8 @@ type Kernels struct {
 	events func(planes, cols []uint64, colWords int, idx []int32)
 	// popcount of a whole slice.
 	popcount func(x []uint64) int
-	// peak runs the set's tightest AND-popcount loop reps times over a and
-	// b (equal lengths, a multiple of peakWords) and returns the total count.
+	// peak runs the set's register-blocked peak loop for reps·PeakWords
+	// words' worth of AND-popcounts and returns peakCount's value.
 	peak func(a, b []uint64, reps int) int
 
 	// scaleBias: ScaleBias with checked arguments (m, len(scale) > 0).
@@ -73,6 +73,9 @@ type Kernels struct {
 	// f64SkipPct: a block visits only its non-zero indices when they are
 	// fewer than this percentage of kk; above it the dense loop is faster.
 	f64SkipPct int
+	// peakRows × peakCols is the peak loop's block, in vectors of
+	// blockWords words.
+	peakRows, peakCols int
 }
 
 // Generic is the pure-Go kernel set. It is compiled on every platform and is
@@ -96,6 +99,8 @@ var Generic = &Kernels{
 	statSpatial:  statSpatialGeneric,
 	f64Gemm:      f64GemmGeneric,
 	f64SkipPct:   75,
+	peakRows:     4,
+	peakCols:     4,
 }
 
 // registry is appended to only from init functions and read-only afterwards.

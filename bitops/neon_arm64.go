@@ -25,7 +25,10 @@ func rowBlocksAndNEON(s, w *uint64, words, nq int, blocks *int32, nb, tail int, 
 func popcntNEON(p *uint64, nv int) int
 
 //go:noescape
-func peakNEON(a, b *uint64, nv, reps int) int
+func gemm4x4AndNEON(s0, s1, s2, s3, w *uint64, words, nq int, out *int32, n int, add *int32)
+
+//go:noescape
+func peakNEON(a, b *uint64, iters int) int
 
 var neonKernels = neonBlocks.kernels("neon", 20, 4, eventsGeneric)
 
@@ -37,8 +40,11 @@ var neonBlocks = &asmBlocks{
 	gemm1x4Xor: gemm1x4XorNEON,
 	rowBlocks:  rowBlocksAndNEON,
 	popcnt:     popcntNEON,
+	gemm4x4And: gemm4x4AndNEON,
 	peakLoop:   peakNEON,
 	elem:       &neonElem,
 	f64Gemm:    f64GemmNEONGo,
 	f64SkipPct: 90,
+	peakRows:   4,
+	peakCols:   4,
 }

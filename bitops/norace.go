@@ -6,3 +6,6 @@ package bitops
 
 func raceRead[T any]([]T)  {}
 func raceWrite[T any]([]T) {}
+
+// raceEnabled guards loops that only make race annotations.
+const raceEnabled = false

@@ -24,3 +24,6 @@ func raceWrite[T any](x []T) {
 		runtime.RaceWriteRange(unsafe.Pointer(&x[0]), len(x)*int(unsafe.Sizeof(x[0])))
 	}
 }
+
+// raceEnabled guards loops that only make race annotations.
+const raceEnabled = true

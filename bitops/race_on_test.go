@@ -1,0 +1,5 @@
+//go:build race
+
+package bitops
+
+const raceOn = true
