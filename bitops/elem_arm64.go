@@ -49,3 +49,14 @@ func scaleBiasNEONGo(dst []float32, acc []int32, m int, scale, bias []float32) {
 	}
 	scaleBiasCols(dst, acc, m, scale, bias, nv*4)
 }
+
+// scaleBiasCols is scaleBiasGeneric on the columns o0 ≤ o < n of every row,
+// for the columns a SIMD routine leaves over.
+func scaleBiasCols(dst []float32, acc []int32, m int, scale, bias []float32, o0 int) {
+	n := len(scale)
+	for i := 0; i < m; i++ {
+		for o := o0; o < n; o++ {
+			dst[i*n+o] = float32(float32(acc[i*n+o])*scale[o]) + bias[o]
+		}
+	}
+}
