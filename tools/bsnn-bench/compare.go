@@ -39,6 +39,8 @@ const torchHint = "install PyTorch for the system Python: apt-get install python
 
 // CompareReport is the -json output of bsnn-bench compare.
 type CompareReport struct {
+	// Command is the command line that produced the report.
+	Command   string `json:"command"`
 	CPU       string `json:"cpu"`
 	Go        string `json:"go"`
 	Python    string `json:"python,omitempty"`
@@ -54,6 +56,8 @@ type CompareReport struct {
 	DurationS float64 `json:"duration_s"`
 	// TorchMissing says why the PyTorch half did not run, and how to get it.
 	TorchMissing string `json:"torch_missing,omitempty"`
+	// OMPWait is the OMP_WAIT_POLICY PyTorch ran with ("" inherited).
+	OMPWait string `json:"omp_wait_policy,omitempty"`
 
 	Agreement *Agreement      `json:"agreement,omitempty"`
 	Results   []CompareResult `json:"results"`
@@ -112,13 +116,13 @@ type compareOpts struct {
 	T                      int
 	seed                   uint64
 	kernels, exec          string
-	python                 string
+	python, ompWait        string
 	duration               time.Duration
 	rounds, minCalls       int
 	threads, batches       []int
 	agree, energyN         int
 	noTorch, json, verbose bool
-	rssChild               bool
+	noRSS, rssChild        bool
 }
 
 func parseInts(name, s string) ([]int, error) {
@@ -152,6 +156,7 @@ func runCompare(args []string) error {
 	fs.StringVar(&o.kernels, "kernels", "", "bsnn kernel set (default: $BSNN_KERNELS, else the best for this CPU)")
 	fs.StringVar(&o.exec, "exec", "auto", "bsnn binary layer execution: auto, dense or sparse")
 	fs.StringVar(&o.python, "python", "/usr/bin/python3", "the Python with PyTorch")
+	fs.StringVar(&o.ompWait, "omp-wait", "PASSIVE", "OMP_WAIT_POLICY for PyTorch's OpenMP threads (empty: inherit); PASSIVE because spinning threads on a\nshared machine make multi-threaded PyTorch 10-100× slower, which would flatter bsnn")
 	fs.DurationVar(&o.duration, "duration", time.Second, "time per measurement (one side, one configuration, one round)")
 	fs.IntVar(&o.rounds, "rounds", 3, "alternating rounds (bsnn and PyTorch take turns going first)")
 	fs.IntVar(&o.minCalls, "min-calls", 3, "at least this many calls per measurement")
@@ -162,6 +167,7 @@ func runCompare(args []string) error {
 	fs.BoolVar(&o.noTorch, "no-torch", false, "measure bsnn only")
 	fs.BoolVar(&o.json, "json", false, "print a JSON report instead of text")
 	fs.BoolVar(&o.verbose, "v", false, "progress on stderr")
+	fs.BoolVar(&o.noRSS, "no-rss", false, "skip bsnn's peak-RSS measurement (child processes)")
 	fs.BoolVar(&o.rssChild, "rss-child", false, "internal: run one batch at the first -threads and -batch and print the peak RSS")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: bsnn-bench compare [-arch resnet19|mnist|vgg] [flags]\n\n"+
@@ -226,6 +232,7 @@ func runCompare(args []string) error {
 	if err != nil {
 		return err
 	}
+	rep.Command = strings.Join(append([]string{"bsnn-bench", "compare"}, args...), " ")
 	if o.json {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -318,13 +325,16 @@ func torchMissing(python string) string {
 	return ""
 }
 
-func startTwin(python, dir string) (*twin, *twinReply, error) {
+func startTwin(python, ompWait, dir string) (*twin, *twinReply, error) {
 	script := filepath.Join(dir, "bench_infer.py")
 	if err := os.WriteFile(script, twinScript, 0o644); err != nil {
 		return nil, nil, err
 	}
 	t := &twin{cmd: exec.Command(python, script, dir)}
 	t.cmd.Stderr = &t.errb
+	if ompWait != "" {
+		t.cmd.Env = append(os.Environ(), "OMP_WAIT_POLICY="+ompWait)
+	}
 	var err error
 	if t.in, err = t.cmd.StdinPipe(); err != nil {
 		return nil, nil, err
@@ -501,13 +511,13 @@ func runComparison(m *model.Model, name string, o *compareOpts, kernels string, 
 		if err := writeDump(dir, m, inputs); err != nil {
 			return nil, fmt.Errorf("weight dump: %w", err)
 		}
-		t, hello, err := startTwin(o.python, dir)
+		t, hello, err := startTwin(o.python, o.ompWait, dir)
 		if err != nil {
 			return nil, err
 		}
 		defer t.close()
 		tw = t
-		rep.Torch, rep.Python = hello.Torch, hello.Python
+		rep.Torch, rep.Python, rep.OMPWait = hello.Torch, hello.Python, o.ompWait
 	}
 
 	// Agreement: bsnn's logits (1 thread, one sample at a time) against
@@ -617,7 +627,7 @@ func runComparison(m *model.Model, name string, o *compareOpts, kernels string, 
 	type tb struct{ t, b int }
 	seen := map[tb]bool{}
 	for _, p := range []tb{{minT, o.batches[0]}, {maxT, maxBatch}} {
-		if seen[p] {
+		if seen[p] || o.noRSS {
 			continue
 		}
 		seen[p] = true
@@ -733,7 +743,11 @@ func printCompare(w io.Writer, r *CompareReport) error {
 	if r.TorchMissing != "" {
 		fmt.Fprintf(tw, "PyTorch\tnot measured: %s\n", r.TorchMissing)
 	} else {
-		fmt.Fprintf(tw, "PyTorch\t%s (Python %s), fp32, eval, no_grad\n", r.Torch, r.Python)
+		fmt.Fprintf(tw, "PyTorch\t%s (Python %s), fp32, eval, no_grad", r.Torch, r.Python)
+		if r.OMPWait != "" {
+			fmt.Fprintf(tw, ", OMP_WAIT_POLICY=%s", r.OMPWait)
+		}
+		fmt.Fprintln(tw)
 	}
 	fmt.Fprintf(tw, "method\t%d alternating rounds of %.3g s per side and configuration; latency per sample (call / batch)\n", r.Rounds, r.DurationS)
 	if a := r.Agreement; a != nil {
