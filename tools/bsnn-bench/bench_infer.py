@@ -137,8 +137,8 @@ class Twin(nn.Module):
         inp = g["input"]
         self.T = T = inp["timesteps"]
         self.encoding = inp["encoding"]
-        if self.encoding not in ("direct", "events"):
-            raise ValueError("the PyTorch twin handles direct and event input, not " + self.encoding)
+        if self.encoding != "direct":
+            raise ValueError("the PyTorch twin handles directly encoded images, not " + self.encoding + " input")
         C = inp["shape"][0]
         mean = inp.get("mean") or [0.0] * C
         std = inp.get("std") or [1.0] * C
@@ -170,12 +170,7 @@ class Twin(nn.Module):
 
     def forward(self, x):
         T = self.T
-        if self.encoding == "direct":
-            cur = ((x - self.mean) / self.std, True)
-        else:
-            # [B, T, C, H, W] event frames -> time-folded [T*B, C, H, W].
-            B = x.shape[0]
-            cur = (x.reshape(B, T, *self.mean.shape[1:2], *x.shape[-2:]).transpose(0, 1).flatten(0, 1), False)
+        cur = ((x - self.mean) / self.std, True)
         outs = []
 
         def temporal(v):
@@ -222,11 +217,7 @@ def main():
         sys.exit("usage: bench_infer.py DUMP_DIR")
     g, tensor = load(sys.argv[1])
     samples = tensor(g["samples"])
-    inp = g["input"]
-    if inp["encoding"] == "events":
-        samples = samples.reshape(samples.shape[0], inp["timesteps"], *inp["shape"])
-    else:
-        samples = samples.reshape(samples.shape[0], *inp["shape"])
+    samples = samples.reshape(samples.shape[0], *g["input"]["shape"])
     net = Twin(g, tensor).eval()
     del tensor
     reply({"torch": torch.__version__, "python": sys.version.split()[0],

@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"image/color"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	goruntime "runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -112,7 +114,7 @@ func readJSON(path string, v any) error {
 // implementation and batch size.
 func latencyChart(r *CompareReport) plot.Chart {
 	c := plot.Chart{Title: fmt.Sprintf("%s, T = %d: per-sample latency (p50)", strings.TrimPrefix(r.Model, "arch:"), r.Timesteps),
-		XLabel: "threads", YLabel: "ms per sample", Width: 640, Height: 400}
+		XLabel: "threads", YLabel: "ms per sample (log)", Width: 640, Height: 400}
 	batches := map[int]bool{}
 	for _, res := range r.Results {
 		batches[res.Batch] = true
@@ -144,6 +146,73 @@ func latencyChart(r *CompareReport) plot.Chart {
 		}
 	}
 	return c
+}
+
+// latencyPNG draws c with a log latency axis (bsnn and PyTorch differ by
+// up to two orders of magnitude), ticks at the measured thread counts and
+// room on the right for the legend.
+func latencyPNG(c plot.Chart) ([]byte, error) {
+	p := gplot.New()
+	p.Title.Text = c.Title
+	p.X.Label.Text = c.XLabel
+	p.Y.Label.Text = c.YLabel
+	p.Y.Scale = gplot.LogScale{}
+	var ticks []gplot.Tick
+	seen := map[float64]bool{}
+	xmax := 1.0
+	ylo, yhi := math.Inf(1), math.Inf(-1)
+	for k, s := range c.Series {
+		xy := make(plotter.XYs, len(s.X))
+		for i := range s.X {
+			xy[i] = plotter.XY{X: s.X[i], Y: s.Y[i]}
+			if !seen[s.X[i]] {
+				seen[s.X[i]] = true
+				ticks = append(ticks, gplot.Tick{Value: s.X[i], Label: fmt.Sprint(s.X[i])})
+			}
+			xmax = max(xmax, s.X[i])
+			if s.Y[i] > 0 {
+				ylo, yhi = min(ylo, s.Y[i]), max(yhi, s.Y[i])
+			}
+		}
+		l, pts, err := plotter.NewLinePoints(xy)
+		if err != nil {
+			return nil, fmt.Errorf("series %q: %w", s.Name, err)
+		}
+		l.Color, pts.Color = plotutil.Color(k), plotutil.Color(k)
+		pts.Shape = plotutil.Shape(k)
+		if strings.HasPrefix(s.Name, "PyTorch") {
+			l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+		}
+		p.Add(l, pts)
+		p.Legend.Add(s.Name, l, pts)
+	}
+	p.X.Tick.Marker = gplot.ConstantTicks(ticks)
+	if ylo <= yhi {
+		// Whole decades, labelled at 1, 2 and 5 of each.
+		p.Y.Min, p.Y.Max = math.Pow(10, math.Floor(math.Log10(ylo))), math.Pow(10, math.Ceil(math.Log10(yhi)))
+		if p.Y.Min == p.Y.Max {
+			p.Y.Max *= 10
+		}
+		var yt []gplot.Tick
+		for d := p.Y.Min; d < p.Y.Max*1.01; d *= 10 {
+			for _, f := range []float64{1, 2, 5} {
+				if v := d * f; v <= p.Y.Max*1.01 {
+					yt = append(yt, gplot.Tick{Value: v, Label: strconv.FormatFloat(v, 'g', -1, 64)})
+				}
+			}
+		}
+		p.Y.Tick.Marker = gplot.ConstantTicks(yt)
+	}
+	p.X.Min, p.X.Max = 0.75, xmax+0.5*(xmax-0.75)+0.5
+	p.Legend.Top = true
+	p.Add(plotter.NewGrid())
+	wt, err := p.WriterTo(vg.Length(c.Width)*vg.Inch/96, vg.Length(c.Height)*vg.Inch/96, "png")
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	_, err = wt.WriteTo(&buf)
+	return buf.Bytes(), err
 }
 
 // barGroup is one bar series: a value per category.
@@ -254,7 +323,11 @@ func writeCharts(dir string, kr *KernelsReport, crs []*CompareReport) ([]string,
 	var names []string
 	for _, r := range crs {
 		name := latencyChartName(r.Model)
-		if err := latencyChart(r).Save(filepath.Join(dir, name)); err != nil {
+		png, err := latencyPNG(latencyChart(r))
+		if err != nil {
+			return nil, err
+		}
+		if err := atomicfile.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
 			return nil, err
 		}
 		names = append(names, name)
