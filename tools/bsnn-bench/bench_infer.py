@@ -20,9 +20,10 @@ not T times, so the twin does no work bsnn would not have to do.
 It then answers one JSON command per stdin line with one JSON line on stdout:
 
     {"cmd": "logits", "n": 4}          logits of the first n dumped samples
-    {"cmd": "bench", "threads": 1, "batch": 32, "duration": 1.0, "min_calls": 3}
+    {"cmd": "bench", "threads": 1, "batch": 32, "duration": 1.0, "min_calls": 3, "warmup": 1}
                                        seconds per forward call of `batch`
-                                       samples, for at least `duration` s
+                                       samples, for at least `duration` s,
+                                       after `warmup` untimed calls
     {"cmd": "quit"}
 
 Every reply carries ru_maxrss (peak RSS so far, bytes). The first line written,
@@ -240,7 +241,7 @@ def main():
                 # Distinct samples per call, cycled, as the Go side does.
                 n = samples.shape[0]
                 batches = [samples[torch.arange(i * b, (i + 1) * b) % n].contiguous() for i in range(4)]
-                for i in range(2):
+                for i in range(cmd.get("warmup", 1)):
                     net(batches[i % 4])
                 times = []
                 start = time.perf_counter()

@@ -56,6 +56,11 @@ type CompareReport struct {
 	DurationS float64 `json:"duration_s"`
 	// TorchMissing says why the PyTorch half did not run, and how to get it.
 	TorchMissing string `json:"torch_missing,omitempty"`
+	// LoadStart and LoadEnd are the machine's 1-minute load average when
+	// the measurements began and ended (Linux; 0 if unknown): other work
+	// on the machine slows both sides and widens the spread.
+	LoadStart float64 `json:"load_start,omitempty"`
+	LoadEnd   float64 `json:"load_end,omitempty"`
 	// OMPWait is the OMP_WAIT_POLICY PyTorch ran with ("" inherited).
 	OMPWait string `json:"omp_wait_policy,omitempty"`
 
@@ -457,8 +462,8 @@ func (r *CompareResult) finish() {
 }
 
 // timeBSNN runs e on batches of b samples for d (at least minCalls calls)
-// after one warm-up call and returns seconds per call.
-func timeBSNN(e *runtime.Engine, inputs [][]float32, b int, d time.Duration, minCalls int) ([]float64, error) {
+// after warmup untimed calls and returns seconds per call.
+func timeBSNN(e *runtime.Engine, inputs [][]float32, b int, d time.Duration, minCalls, warmup int) ([]float64, error) {
 	batches := make([][][]float32, 4)
 	for i := range batches {
 		batches[i] = samplesFor(inputs, i, b)
@@ -471,8 +476,10 @@ func timeBSNN(e *runtime.Engine, inputs [][]float32, b int, d time.Duration, min
 		_, err := e.InferBatch(batches[i%4])
 		return err
 	}
-	if err := run(0); err != nil {
-		return nil, err
+	for i := 0; i < warmup; i++ {
+		if err := run(i); err != nil {
+			return nil, err
+		}
 	}
 	var secs []float64
 	start := time.Now()
@@ -569,11 +576,18 @@ func runComparison(m *model.Model, name string, o *compareOpts, kernels string, 
 	// Batch sizes run in the order given, so the twin's ru_maxrss is read
 	// after the runs of each batch size and before any larger one.
 	torchRSS := map[int]int64{}
+	rep.LoadStart = loadAvg()
 	for round := 0; round < o.rounds; round++ {
+		// One untimed call per side and configuration, in the first round:
+		// later rounds find the caches, allocator and thread pools warm.
+		warmup := 0
+		if round == 0 {
+			warmup = 1
+		}
 		for _, c := range cfgs {
 			bsnnSide := func() error {
 				fmt.Fprintf(logw, "round %d: bsnn, %d thread(s), batch %d\n", round+1, c.threads, c.batch)
-				secs, err := timeBSNN(c.e, inputs, c.batch, o.duration, o.minCalls)
+				secs, err := timeBSNN(c.e, inputs, c.batch, o.duration, o.minCalls, warmup)
 				if err != nil {
 					return err
 				}
@@ -586,7 +600,7 @@ func runComparison(m *model.Model, name string, o *compareOpts, kernels string, 
 				}
 				fmt.Fprintf(logw, "round %d: PyTorch, %d thread(s), batch %d\n", round+1, c.threads, c.batch)
 				r, err := tw.call(map[string]any{"cmd": "bench", "threads": c.threads, "batch": c.batch,
-					"duration": o.duration.Seconds(), "min_calls": o.minCalls})
+					"duration": o.duration.Seconds(), "min_calls": o.minCalls, "warmup": warmup})
 				if err != nil {
 					return err
 				}
@@ -618,6 +632,7 @@ func runComparison(m *model.Model, name string, o *compareOpts, kernels string, 
 		rep.Results = append(rep.Results, r)
 	}
 
+	rep.LoadEnd = loadAvg()
 	// Peak RSS: bsnn at the smallest and the largest configuration, each
 	// in a fresh child process.
 	minT, maxT := o.threads[0], o.threads[0]
@@ -650,6 +665,20 @@ func runComparison(m *model.Model, name string, o *compareOpts, kernels string, 
 		rep.Energy = en
 	}
 	return rep, nil
+}
+
+// loadAvg returns the 1-minute load average from /proc/loadavg, or 0.
+func loadAvg() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0
+	}
+	v, _ := strconv.ParseFloat(f[0], 64)
+	return v
 }
 
 // agreement compares bsnn's logits with the twin's.
@@ -750,6 +779,9 @@ func printCompare(w io.Writer, r *CompareReport) error {
 		fmt.Fprintln(tw)
 	}
 	fmt.Fprintf(tw, "method\t%d alternating rounds of %.3g s per side and configuration; latency per sample (call / batch)\n", r.Rounds, r.DurationS)
+	if r.LoadStart > 0 || r.LoadEnd > 0 {
+		fmt.Fprintf(tw, "machine load\t1-minute load average %.2f at the start, %.2f at the end\n", r.LoadStart, r.LoadEnd)
+	}
 	if a := r.Agreement; a != nil {
 		fmt.Fprintf(tw, "agreement\t%d/%d samples same class, max |logit diff| %.3g (largest |logit| %.3g)\n",
 			a.SameClass, a.Samples, a.MaxAbsDiff, a.MaxAbs)

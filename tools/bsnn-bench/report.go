@@ -406,7 +406,11 @@ func writeReportMD(w io.Writer, title string, now time.Time, kr *KernelsReport, 
 		name := strings.TrimPrefix(r.Model, "arch:")
 		fmt.Fprintf(w, "## %s, T = %d (input %s)\n\n", name, r.Timesteps, r.Input)
 		fmt.Fprintf(w, "```\n%s\n```\n\n", r.Command)
-		fmt.Fprintf(w, "bsnn kernels %s, execution %s; %d rounds of %.3g s per side and configuration.\n\n", r.Kernels, r.Execution, r.Rounds, r.DurationS)
+		fmt.Fprintf(w, "bsnn kernels %s, execution %s; %d rounds of %.3g s per side and configuration", r.Kernels, r.Execution, r.Rounds, r.DurationS)
+		if r.LoadStart > 0 || r.LoadEnd > 0 {
+			fmt.Fprintf(w, "; 1-minute load average %.2f at the start, %.2f at the end", r.LoadStart, r.LoadEnd)
+		}
+		fmt.Fprintf(w, ".\n\n")
 		if a := r.Agreement; a != nil {
 			fmt.Fprintf(w, "Same net: %d of %d samples give the same class; largest |logit difference| %.3g (largest |logit| %.3g).\n\n",
 				a.SameClass, a.Samples, a.MaxAbsDiff, a.MaxAbs)
@@ -453,6 +457,7 @@ func writeReportMD(w io.Writer, title string, now time.Time, kr *KernelsReport, 
 				fmt.Fprintf(w, "| %s | %s | %.1f | %.1f | %.0f %% | %.0f %% |\n", s.Name, r.Shape, r.GMACsMedian, r.GMACsBest, 100*r.PeakFraction, 100*r.CPUPeakFrac)
 			}
 		}
+		fmt.Fprintf(w, "\nThe events rows count the dense-equivalent MACs of a layer whose input is 90 %% silent, so they can exceed\nthe peak: scattering spikes skips the silent work.\n")
 		if hasChart(charts, chartKernels) {
 			fmt.Fprintf(w, "\n![kernel throughput against the peak](%s)\n", chartKernels)
 		}
