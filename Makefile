@@ -55,8 +55,19 @@ demo: build
 	@tail -n 2 $(DEMO).predictions.txt
 	@echo "demo: model $(DEMO).bsnn, predictions $(DEMO).predictions.txt, metrics and plots in $(DEMO)/"
 
+# bsnn against the same nets in PyTorch (/usr/bin/python3 with python3-torch;
+# without it only bsnn's half is measured), plus the kernel throughput:
+# bench/REPORT.md and its charts. About 6 minutes on 2 idle cores, 10 when
+# the machine is shared.
+BENCH_RUN := $(OUT)/bench
 bench: build
-	$(BIN)/bsnn-bench kernels
+	@mkdir -p $(BENCH_RUN)
+	$(BIN)/bsnn-bench kernels -json > $(BENCH_RUN)/kernels.json
+	$(BIN)/bsnn-bench compare -arch resnet19 -T 2 -rounds 3 -min-calls 1 -json > $(BENCH_RUN)/resnet19.json
+	$(BIN)/bsnn-bench compare -arch mnist -rounds 3 -json > $(BENCH_RUN)/mnist.json
+	$(BIN)/bsnn-bench compare -arch vgg -T 2 -rounds 2 -min-calls 1 -json > $(BENCH_RUN)/vgg.json
+	$(BIN)/bsnn-bench report -kernels $(BENCH_RUN)/kernels.json \
+		-compare $(BENCH_RUN)/resnet19.json,$(BENCH_RUN)/mnist.json,$(BENCH_RUN)/vgg.json -out bench
 
 clean:
 	rm -rf $(BIN) $(OUT)
