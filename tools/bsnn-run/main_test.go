@@ -256,7 +256,8 @@ func TestImageFolderText(t *testing.T) {
 		t.Errorf("%q, want %q", got, want)
 	}
 	sum := commentLine(t, out, "# frames=")
-	if !strings.HasPrefix(sum, fmt.Sprintf("# frames=%d latency_ms mean=", len(samples))) || !strings.Contains(sum, " p99=") || !strings.Contains(sum, " fps=") {
+	if !strings.HasPrefix(sum, fmt.Sprintf("# frames=%d latency_ms mean=", len(samples))) || !strings.Contains(sum, " p99=") || !strings.Contains(sum, " fps=") ||
+		!strings.Contains(sum, " stage_ms(p50/mean) read=") || !strings.Contains(sum, " pre=") || !strings.Contains(sum, " infer=") || !strings.Contains(sum, " out=") || !strings.Contains(sum, " total=") {
 		t.Errorf("summary %q", sum)
 	}
 	// -stats lists the LIF layer (index 1).
@@ -274,6 +275,8 @@ type frameLine struct {
 	Label      string    `json:"label"`
 	Confidence float64   `json:"confidence"`
 	LatencyMS  float64   `json:"latency_ms"`
+	ReadMS     *float64  `json:"read_ms"`
+	PreMS      *float64  `json:"preprocess_ms"`
 	FiringRate *float64  `json:"firing_rate"`
 	Truth      *int      `json:"truth"`
 	Logits     []float32 `json:"logits"`
@@ -316,10 +319,20 @@ type frameLine struct {
 			BinaryOps    int64    `json:"binary_ops"`
 			DenseOps     int64    `json:"dense_ops"`
 		} `json:"layers"`
-		LatencyMS struct {
-			Mean, P50, P99 float64
-		} `json:"latency_ms"`
+		LatencyMS stageLine `json:"latency_ms"`
+		StagesMS  *struct {
+			Read       *stageLine `json:"read"`
+			Preprocess *stageLine `json:"preprocess"`
+			Infer      *stageLine `json:"infer"`
+			Output     *stageLine `json:"output"`
+			Total      *stageLine `json:"total"`
+		} `json:"stages_ms"`
 	} `json:"summary"`
+}
+
+// stageLine is the time per frame of one stage, in milliseconds.
+type stageLine struct {
+	Mean, P50, P99 float64
 }
 
 func parseJSON(t *testing.T, out string) (frames []frameLine, summary frameLine) {
@@ -339,12 +352,46 @@ func parseJSON(t *testing.T, out string) (frames []frameLine, summary frameLine)
 		if f.Seq == nil || summary.Summary != nil {
 			t.Fatalf("line %q: not a frame, or after the summary", sc.Text())
 		}
+		if f.ReadMS == nil || f.PreMS == nil || *f.ReadMS < 0 || *f.PreMS < 0 || f.LatencyMS <= 0 {
+			t.Fatalf("line %q: stage times missing or negative", sc.Text())
+		}
 		frames = append(frames, f)
 	}
 	if summary.Summary == nil {
 		t.Fatalf("no summary line in:\n%s", out)
 	}
+	checkStages(t, summary)
 	return frames, summary
+}
+
+// checkStages checks the summary's stage times: all there, p50 ≤ p99,
+// infer the same as latency_ms, and the stages adding up to the total.
+func checkStages(t *testing.T, summary frameLine) {
+	t.Helper()
+	st := summary.Summary.StagesMS
+	if st == nil || st.Read == nil || st.Preprocess == nil || st.Infer == nil || st.Output == nil || st.Total == nil {
+		t.Fatalf("summary without every stage: %+v", summary.Summary)
+	}
+	if summary.Summary.Frames == 0 {
+		return
+	}
+	var mean float64
+	for _, s := range []*stageLine{st.Read, st.Preprocess, st.Infer, st.Output} {
+		if s.Mean < 0 || s.P50 < 0 || s.P99 < s.P50 {
+			t.Errorf("stage %+v", *s)
+		}
+		mean += s.Mean
+	}
+	if *st.Infer != summary.Summary.LatencyMS || st.Infer.Mean <= 0 {
+		t.Errorf("infer %+v, latency_ms %+v", *st.Infer, summary.Summary.LatencyMS)
+	}
+	if math.Abs(mean-st.Total.Mean) > 1e-9*max(1, mean) || st.Total.P50 < st.Infer.P50 {
+		t.Errorf("stage means add to %v, total %+v", mean, *st.Total)
+	}
+	// The stages tile the loop: their mean total is the time per frame.
+	if fps := summary.Summary.FPS; fps <= 0 || 1000/fps < st.Total.Mean {
+		t.Errorf("fps %v, total mean %v ms", fps, st.Total.Mean)
+	}
 }
 
 // checkLogits compares a JSON frame with the Engine's result bit for bit.
