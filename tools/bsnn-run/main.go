@@ -22,7 +22,10 @@
 // fps is frames over the wall time of the whole loop. The stages are
 // measured on the monotonic clock and tile the loop, so their means add up
 // to 1/fps. Confidence is the softmax probability of the predicted class
-// over the logits.
+// over the logits. Frame lines are written out at once unless frames come
+// less than a millisecond after the last write-out; those wait in the
+// buffer for a later frame's line or the summary, so a file streamed at
+// full speed costs one write per millisecond, not one per frame.
 //
 // Gray models read Y4M, ffmpeg and raw streams in luma mode: the 8-bit
 // luma plane is area-averaged (a box filter, in integers) straight to the
@@ -342,6 +345,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 
 	p := newPrinter(c, m, eng, stdout)
+	defer p.w.Flush() // the lines of the frames before an error
 	x := make([]float32, pre.Len())
 	start := time.Now()
 	// t0 is where the current frame's time starts: the end of the last

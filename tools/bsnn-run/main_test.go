@@ -783,3 +783,57 @@ func TestHelpAndBoard(t *testing.T) {
 		t.Errorf("-board with -input: stdout\n%s\nstderr\n%s", o, e)
 	}
 }
+
+// TestY4MResizedLuma runs a colour Y4M stream larger than a gray model's
+// input: bsnn-run must give the logits of the luma path (area resize of
+// the Y plane, limited range when untagged, or the -range given).
+func TestY4MResizedLuma(t *testing.T) {
+	mpath, _ := randomNet(t, model.Shape{C: 1, H: 8, W: 8}, 2, model.EncodingDirect, 19)
+	rng := rand.New(rand.NewPCG(9, 9))
+	const w, h = 21, 13
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "YUV4MPEG2 W%d H%d F25:1 C420jpeg\n", w, h)
+	for range 4 {
+		b.WriteString("FRAME\n")
+		for range w*h + 2*((w+1)/2)*((h+1)/2) {
+			b.WriteByte(byte(rng.IntN(256)))
+		}
+	}
+	stream := b.Bytes()
+	eng := engine(t, mpath)
+	m, _ := model.Load(mpath)
+	pre, _ := input.NewPreprocessor(m.Input, data.BinBinary)
+	for _, rg := range []string{"auto", "full"} {
+		r, _ := input.ParseRange(rg)
+		src, err := input.NewY4M(bytes.NewReader(stream), input.Options{Luma: true, Range: r})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _ := mustRun(t, bytes.NewReader(stream), "-model", mpath, "-input", "-", "-format", "json", "-range", rg, "-threads", "1")
+		frames, _ := parseJSON(t, out)
+		if len(frames) != 4 {
+			t.Fatalf("-range %s: %d frames", rg, len(frames))
+		}
+		x := make([]float32, pre.Len())
+		for i, f := range frames {
+			s, err := src.Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Luma.Limited != (rg == "auto") {
+				t.Fatalf("-range %s: limited %v", rg, s.Luma.Limited)
+			}
+			if err := pre.Convert(x, input.Frames, s); err != nil {
+				t.Fatal(err)
+			}
+			res, err := eng.Infer(x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkLogits(t, fmt.Sprintf("-range %s frame %d", rg, i), f, res)
+		}
+	}
+	if _, _, err := runCmd(t, bytes.NewReader(stream), "-model", mpath, "-input", "-", "-range", "tv"); err == nil || !strings.Contains(err.Error(), "-range") {
+		t.Errorf("-range tv: %v", err)
+	}
+}

@@ -44,8 +44,9 @@ type printer struct {
 	classes int
 	w       *bufio.Writer
 	json    bool
-	cur     frameOut // the frame being printed, reused
-	line    []byte   // a text line being formatted, reused
+	cur     frameOut  // the frame being printed, reused
+	line    []byte    // a text line being formatted, reused
+	flushed time.Time // when frame lines were last written out
 
 	frames     int
 	times      stageTimes
@@ -201,6 +202,23 @@ func (p *printer) print(f *frameOut) error {
 	if _, err := p.w.Write(b); err != nil {
 		return err
 	}
+	return p.flushLine()
+}
+
+// flushEvery bounds the write-outs of frame lines: a line is written at
+// once when the last write-out is at least this old, else it waits in the
+// buffer for a later frame's line or the summary. A stream read at full
+// speed then costs one write per millisecond instead of one per frame,
+// while frames further apart (any camera) are each written at once.
+const flushEvery = time.Millisecond
+
+// flushLine writes the buffered frame lines out if flushEvery has passed.
+func (p *printer) flushLine() error {
+	now := time.Now()
+	if now.Sub(p.flushed) < flushEvery {
+		return nil
+	}
+	p.flushed = now
 	return p.w.Flush()
 }
 
@@ -312,7 +330,7 @@ func (p *printer) printJSON(f *frameOut) error {
 	if err := writeJSON(p.w, j); err != nil {
 		return fmt.Errorf("frame %d: %w", f.seq, err)
 	}
-	return p.w.Flush()
+	return p.flushLine()
 }
 
 // summaryJSON is the last line of -format json.

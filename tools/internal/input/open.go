@@ -144,6 +144,9 @@ func openStream(path string, opt Options) (io.ReadCloser, error) {
 		if opt.Stdin != nil {
 			in = opt.Stdin
 		}
+		if f, ok := in.(*os.File); ok {
+			growPipe(f)
+		}
 		return io.NopCloser(in), nil
 	}
 	return os.Open(path)
