@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bsnn/bsnn/finetune/data"
 	"github.com/bsnn/bsnn/model"
@@ -835,5 +836,75 @@ func TestY4MResizedLuma(t *testing.T) {
 	}
 	if _, _, err := runCmd(t, bytes.NewReader(stream), "-model", mpath, "-input", "-", "-range", "tv"); err == nil || !strings.Contains(err.Error(), "-range") {
 		t.Errorf("-range tv: %v", err)
+	}
+}
+
+// endless is a Y4M stream that never ends: the header, then one frame
+// over and over.
+type endless struct {
+	head, frame []byte
+	off         int
+}
+
+func (e *endless) Read(p []byte) (int, error) {
+	if len(e.head) > 0 {
+		n := copy(p, e.head)
+		e.head = e.head[n:]
+		return n, nil
+	}
+	n := 0
+	for n < len(p) {
+		c := copy(p[n:], e.frame[e.off:])
+		n += c
+		e.off = (e.off + c) % len(e.frame)
+	}
+	return n, nil
+}
+
+// TestStreamFrameAllocs checks one frame of a gray model's stream, from
+// reading to the printed line and the stage times, allocates nothing.
+func TestStreamFrameAllocs(t *testing.T) {
+	mpath, m := randomNet(t, model.Shape{C: 1, H: 8, W: 8}, 2, model.EncodingDirect, 23)
+	frame := append([]byte("FRAME\n"), make([]byte, 40*30*3/2)...)
+	for i := range frame[6:] {
+		frame[6+i] = byte(i * 7)
+	}
+	src, err := input.NewY4M(&endless{head: []byte("YUV4MPEG2 W40 H30 F30:1 C420jpeg\n"), frame: frame}, input.Options{Luma: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pre, _ := input.NewPreprocessor(m.Input, data.BinBinary)
+	eng := engine(t, mpath)
+	sess := eng.NewSession(runtime.ResetPerFrame)
+	for _, stats := range []bool{false, true} {
+		c := &config{format: "text", stats: stats}
+		p := newPrinter(c, m, eng, io.Discard)
+		x := make([]float32, pre.Len())
+		var ferr error
+		step := func() {
+			t0 := time.Now()
+			s, err := src.Next()
+			if err == nil {
+				err = pre.Convert(x, input.Frames, s)
+			}
+			var res runtime.Result
+			if err == nil {
+				res, err = sess.Step(x)
+			}
+			if err == nil {
+				err = p.print(p.frame(s, false, res, time.Since(t0), 0, 0))
+			}
+			p.times.add(time.Since(t0), 0, 0, 0)
+			if err != nil && ferr == nil {
+				ferr = err
+			}
+		}
+		step()
+		if a := testing.AllocsPerRun(200, step); a != 0 {
+			t.Errorf("-stats %v: %v allocations per frame", stats, a)
+		}
+		if ferr != nil {
+			t.Fatal(ferr)
+		}
 	}
 }

@@ -44,9 +44,10 @@ type printer struct {
 	classes int
 	w       *bufio.Writer
 	json    bool
-	cur     frameOut  // the frame being printed, reused
-	line    []byte    // a text line being formatted, reused
-	flushed time.Time // when frame lines were last written out
+	cur     frameOut      // the frame being printed, reused
+	stats   runtime.Stats // cur.stats points here (-stats)
+	line    []byte        // a text line being formatted, reused
+	flushed time.Time     // when frame lines were last written out
 
 	frames     int
 	times      stageTimes
@@ -93,7 +94,10 @@ func (p *printer) frame(s *input.Sample, images bool, res runtime.Result, read, 
 		f.label = p.m.Labels[res.Class]
 	}
 	if p.c.stats {
-		f.stats = &res.Stats
+		// A copy in the printer: pointing at res would move every
+		// frame's Result to the heap.
+		p.stats = res.Stats
+		f.stats = &p.stats
 	}
 
 	p.frames++
@@ -108,7 +112,7 @@ func (p *printer) frame(s *input.Sample, images bool, res runtime.Result, read, 
 		}
 	}
 	if p.c.stats {
-		p.accumulate(&res.Stats)
+		p.accumulate(&p.stats)
 	}
 	return f
 }
