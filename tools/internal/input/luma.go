@@ -1,6 +1,7 @@
 package input
 
 import (
+	"encoding/binary"
 	"fmt"
 
 	"github.com/bsnn/bsnn/finetune/data"
@@ -122,6 +123,7 @@ type boxResizer struct {
 	den        uint64    // cw·ch: the sum of all weights of one output pixel
 	identity   bool      // no crop and no scaling: out = in
 	inner, acc []uint32  // cw column sums
+	even, odd  []uint64  // cw/8 words of 4 16-bit column sums (addRowsSWAR)
 }
 
 func newBoxResizer(l *Luma, dstW, dstH int) *boxResizer {
@@ -134,6 +136,8 @@ func newBoxResizer(l *Luma, dstW, dstH int) *boxResizer {
 		identity: cw == l.W && ch == l.H && cw == dstW && ch == dstH,
 		inner:    make([]uint32, cw),
 		acc:      make([]uint32, cw),
+		even:     make([]uint64, cw/8),
+		odd:      make([]uint64, cw/8),
 	}
 	return r
 }
@@ -172,6 +176,13 @@ func (r *boxResizer) resize(dst []uint8, l *Luma) {
 			inner := r.inner
 			clear(inner)
 			y := rs.lo + 1
+			if l.Step == 1 {
+				for y < rs.hi {
+					n := min(rs.hi-y, maxSWARRows)
+					r.addRowsSWAR(l, y, n)
+					y += n
+				}
+			}
 			for ; y+1 < rs.hi; y += 2 {
 				addRows2(inner, r.row(l, y), r.row(l, y+1), l.Step)
 			}
@@ -192,6 +203,64 @@ func (r *boxResizer) resize(dst []uint8, l *Luma) {
 			}
 			out[i] = uint8((2*s + r.den) / den2)
 		}
+	}
+}
+
+// maxSWARRows is how many rows of bytes fit in a 16-bit lane: 257·255 =
+// 65535.
+const maxSWARRows = 257
+
+const lowBytes = 0x00ff00ff00ff00ff
+
+// addRowsSWAR adds the n ≤ maxSWARRows step-1 rows from y on to r.inner,
+// eight columns at a time: a little-endian load of 8 bytes holds the even
+// columns in the low byte of four 16-bit lanes and the odd ones in the
+// high byte, and the lanes sum n bytes without carrying into each other.
+// The columns past the last whole 8 go one by one.
+func (r *boxResizer) addRowsSWAR(l *Luma, y, n int) {
+	even, odd := r.even, r.odd
+	clear(even)
+	clear(odd)
+	words := len(even)
+	tail := r.inner[8*words:]
+	odd = odd[:len(even)]
+	k := 0
+	for ; k+1 < n; k += 2 {
+		// Two rows per pass halve the accumulators' loads and stores.
+		a, b := r.row(l, y+k), r.row(l, y+k+1)
+		a, b = a[:8*words], b[:8*words]
+		for w := range even {
+			va := binary.LittleEndian.Uint64(a[8*w:])
+			vb := binary.LittleEndian.Uint64(b[8*w:])
+			even[w] += va&lowBytes + vb&lowBytes
+			odd[w] += (va>>8)&lowBytes + (vb>>8)&lowBytes
+		}
+	}
+	for ; k < n; k++ {
+		a := r.row(l, y+k)[:8*words]
+		for w := range even {
+			v := binary.LittleEndian.Uint64(a[8*w:])
+			even[w] += v & lowBytes
+			odd[w] += (v >> 8) & lowBytes
+		}
+	}
+	for k := range n {
+		for x, v := range r.row(l, y+k)[8*words:] {
+			tail[x] += uint32(v)
+		}
+	}
+	inner := r.inner[:8*words]
+	for w := range words {
+		e, o := even[w], odd[w]
+		c := inner[8*w : 8*w+8]
+		c[0] += uint32(e & 0xffff)
+		c[1] += uint32(o & 0xffff)
+		c[2] += uint32(e >> 16 & 0xffff)
+		c[3] += uint32(o >> 16 & 0xffff)
+		c[4] += uint32(e >> 32 & 0xffff)
+		c[5] += uint32(o >> 32 & 0xffff)
+		c[6] += uint32(e >> 48)
+		c[7] += uint32(o >> 48)
 	}
 }
 

@@ -306,3 +306,13 @@ func BenchmarkLumaPath(b *testing.B) {
 		})
 	}
 }
+
+func BenchmarkBoxResize(b *testing.B) {
+	l := randomLuma(rand.New(rand.NewPCG(1, 2)), 640, 480, 1, 0)
+	r := newBoxResizer(l, 28, 28)
+	out := make([]uint8, 28*28)
+	b.SetBytes(480 * 480)
+	for b.Loop() {
+		r.resize(out, l)
+	}
+}
