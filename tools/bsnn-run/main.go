@@ -15,9 +15,24 @@
 // per-layer firing rates and skipped work, then one {"summary": ...} object.
 //
 // latency_ms is the time of the model run alone (Engine.Infer or
-// Session.Step); fps in the summary is frames over the wall time of the
-// whole loop, reading and preprocessing included. Confidence is the softmax
-// probability of the predicted class over the logits.
+// Session.Step). The summary splits each frame's time into stages, p50 and
+// mean of each (and in JSON the p99): read (waiting for and decoding the
+// frame: Source.Next), preprocess (crop, resize, conversion to the model's
+// input), infer (latency_ms) and output (the line written, GPIO rules);
+// fps is frames over the wall time of the whole loop. The stages are
+// measured on the monotonic clock and tile the loop, so their means add up
+// to 1/fps. Confidence is the softmax probability of the predicted class
+// over the logits. Frame lines are written out at once unless frames come
+// less than a millisecond after the last write-out; those wait in the
+// buffer for a later frame's line or the summary, so a file streamed at
+// full speed costs one write per millisecond, not one per frame.
+//
+// Gray models read Y4M, ffmpeg and raw streams in luma mode: the 8-bit
+// luma plane is area-averaged (a box filter, in integers) straight to the
+// model's size, without a float frame at the source size; image files and
+// colour models go through the bilinear float path. Untagged colour Y4M
+// (what ffmpeg writes for yuv420p) is read as limited range, 16 black and
+// 235 white; -range full or limited overrides every stream's range.
 //
 // Images (a file or a folder) run one independent Infer per image; when the
 // folder holds one subfolder per class, named by the model's label or the
@@ -83,6 +98,7 @@ type config struct {
 	window    time.Duration
 	sensor    string
 	fps       float64
+	lumaRange string
 }
 
 func parseFlags(args []string, b *boards.Board, stderr io.Writer) (*config, bool, error) {
@@ -105,6 +121,7 @@ func parseFlags(args []string, b *boards.Board, stderr io.Writer) (*config, bool
 	fs.DurationVar(&c.window, "window", 0, "cut event files into windows of this length, run as a stream (0: the whole file is one sample)")
 	fs.StringVar(&c.sensor, "sensor", "", "event file sensor size WxH (default: 34x34 for N-MNIST, the largest coordinates + 1 for CSV/npy)")
 	fs.Float64Var(&c.fps, "fps", 0, "frame rate that stamps MJPEG and raw frames (0: the time they were read)")
+	fs.StringVar(&c.lumaRange, "range", "auto", "luma range of Y4M, raw and V4L2 Y'CbCr streams: auto (the stream's tag, else its format's\nconvention: untagged colour Y4M and raw i420/nv12/yuyv are limited range, 16 black and 235 white;\nY4M mono and raw gray full), limited or full (override the stream); JPEG is always full")
 	fs.Usage = func() {
 		w := fs.Output()
 		fmt.Fprintf(w, "usage: bsnn-run -model FILE.bsnn -input SOURCE [flags]\n       bsnn-run -board\n\nflags:\n")
@@ -146,6 +163,9 @@ func parseFlags(args []string, b *boards.Board, stderr io.Writer) (*config, bool
 	}
 	if _, _, err := c.sensorSize(); err != nil {
 		return nil, false, err
+	}
+	if _, err := input.ParseRange(c.lumaRange); err != nil {
+		return nil, false, fmt.Errorf("-range: %w", err)
 	}
 	if c.gpioDry && len(c.gpio) == 0 {
 		return nil, false, errors.New("-gpio-dry-run needs -gpio rules")
@@ -278,7 +298,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		SensorWidth:  sw,
 		SensorHeight: sh,
 		DVS:          input.DVSOptions{Width: spec.Shape.W, Height: spec.Shape.H},
+		// A gray frame model takes the luma bytes straight from the stream.
+		Luma: spec.Shape.C == 1 && spec.Encoding != model.EncodingEvents,
 	}
+	opt.Range, _ = input.ParseRange(c.lumaRange)
 	if spec.Encoding == model.EncodingEvents {
 		opt.Channels = 1 // only a DVS reads frames for an event model, and it wants gray
 	}
@@ -322,8 +345,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 
 	p := newPrinter(c, m, eng, stdout)
+	defer p.w.Flush() // the lines of the frames before an error
 	x := make([]float32, pre.Len())
 	start := time.Now()
+	// t0 is where the current frame's time starts: the end of the last
+	// one, so the stages tile the loop (a skipped file counts as reading).
+	t0 := start
 	interrupted := false
 	var srcErr error
 	for c.max == 0 || p.frames < c.max {
@@ -346,26 +373,28 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			srcErr = fmt.Errorf("input %s: %w", c.inputURI, err)
 			break
 		}
+		t1 := time.Now()
 		if err := pre.Convert(x, src.Kind(), s); err != nil {
 			return fmt.Errorf("input %s, sample %d: %w", c.inputURI, s.Seq, err)
 		}
+		t2 := time.Now()
 		if outs != nil {
 			if err := outs.FrameStart(); err != nil {
 				return fmt.Errorf("gpio: %w", err)
 			}
 		}
-		t0 := time.Now()
+		t3 := time.Now()
 		var res runtime.Result
 		if sess != nil {
 			res, err = sess.Step(x)
 		} else {
 			res, err = eng.Infer(x)
 		}
-		lat := time.Since(t0)
+		t4 := time.Now()
 		if err != nil {
 			return fmt.Errorf("sample %d: %w", s.Seq, err)
 		}
-		f := p.frame(s, images, res, lat)
+		f := p.frame(s, images, res, t1.Sub(t0), t2.Sub(t1), t4.Sub(t3))
 		if outs != nil {
 			pred := boards.Prediction{Class: f.class, Confidence: float32(f.conf), SpikeRate: float32(f.firing)}
 			if err := outs.FrameDone(pred); err != nil {
@@ -378,6 +407,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if err := p.print(f); err != nil {
 			return err
 		}
+		t5 := time.Now()
+		p.times.add(t1.Sub(t0), t2.Sub(t1), t4.Sub(t3), t3.Sub(t2)+t5.Sub(t4))
+		t0 = t5
 	}
 	elapsed := time.Since(start)
 	if interrupted {

@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bsnn/bsnn/finetune/data"
 	"github.com/bsnn/bsnn/model"
@@ -256,7 +257,8 @@ func TestImageFolderText(t *testing.T) {
 		t.Errorf("%q, want %q", got, want)
 	}
 	sum := commentLine(t, out, "# frames=")
-	if !strings.HasPrefix(sum, fmt.Sprintf("# frames=%d latency_ms mean=", len(samples))) || !strings.Contains(sum, " p99=") || !strings.Contains(sum, " fps=") {
+	if !strings.HasPrefix(sum, fmt.Sprintf("# frames=%d latency_ms mean=", len(samples))) || !strings.Contains(sum, " p99=") || !strings.Contains(sum, " fps=") ||
+		!strings.Contains(sum, " stage_ms(p50/mean) read=") || !strings.Contains(sum, " pre=") || !strings.Contains(sum, " infer=") || !strings.Contains(sum, " out=") || !strings.Contains(sum, " total=") {
 		t.Errorf("summary %q", sum)
 	}
 	// -stats lists the LIF layer (index 1).
@@ -274,6 +276,8 @@ type frameLine struct {
 	Label      string    `json:"label"`
 	Confidence float64   `json:"confidence"`
 	LatencyMS  float64   `json:"latency_ms"`
+	ReadMS     *float64  `json:"read_ms"`
+	PreMS      *float64  `json:"preprocess_ms"`
 	FiringRate *float64  `json:"firing_rate"`
 	Truth      *int      `json:"truth"`
 	Logits     []float32 `json:"logits"`
@@ -316,10 +320,20 @@ type frameLine struct {
 			BinaryOps    int64    `json:"binary_ops"`
 			DenseOps     int64    `json:"dense_ops"`
 		} `json:"layers"`
-		LatencyMS struct {
-			Mean, P50, P99 float64
-		} `json:"latency_ms"`
+		LatencyMS stageLine `json:"latency_ms"`
+		StagesMS  *struct {
+			Read       *stageLine `json:"read"`
+			Preprocess *stageLine `json:"preprocess"`
+			Infer      *stageLine `json:"infer"`
+			Output     *stageLine `json:"output"`
+			Total      *stageLine `json:"total"`
+		} `json:"stages_ms"`
 	} `json:"summary"`
+}
+
+// stageLine is the time per frame of one stage, in milliseconds.
+type stageLine struct {
+	Mean, P50, P99 float64
 }
 
 func parseJSON(t *testing.T, out string) (frames []frameLine, summary frameLine) {
@@ -339,12 +353,46 @@ func parseJSON(t *testing.T, out string) (frames []frameLine, summary frameLine)
 		if f.Seq == nil || summary.Summary != nil {
 			t.Fatalf("line %q: not a frame, or after the summary", sc.Text())
 		}
+		if f.ReadMS == nil || f.PreMS == nil || *f.ReadMS < 0 || *f.PreMS < 0 || f.LatencyMS <= 0 {
+			t.Fatalf("line %q: stage times missing or negative", sc.Text())
+		}
 		frames = append(frames, f)
 	}
 	if summary.Summary == nil {
 		t.Fatalf("no summary line in:\n%s", out)
 	}
+	checkStages(t, summary)
 	return frames, summary
+}
+
+// checkStages checks the summary's stage times: all there, p50 ≤ p99,
+// infer the same as latency_ms, and the stages adding up to the total.
+func checkStages(t *testing.T, summary frameLine) {
+	t.Helper()
+	st := summary.Summary.StagesMS
+	if st == nil || st.Read == nil || st.Preprocess == nil || st.Infer == nil || st.Output == nil || st.Total == nil {
+		t.Fatalf("summary without every stage: %+v", summary.Summary)
+	}
+	if summary.Summary.Frames == 0 {
+		return
+	}
+	var mean float64
+	for _, s := range []*stageLine{st.Read, st.Preprocess, st.Infer, st.Output} {
+		if s.Mean < 0 || s.P50 < 0 || s.P99 < s.P50 {
+			t.Errorf("stage %+v", *s)
+		}
+		mean += s.Mean
+	}
+	if *st.Infer != summary.Summary.LatencyMS || st.Infer.Mean <= 0 {
+		t.Errorf("infer %+v, latency_ms %+v", *st.Infer, summary.Summary.LatencyMS)
+	}
+	if math.Abs(mean-st.Total.Mean) > 1e-9*max(1, mean) || st.Total.P50 < st.Infer.P50 {
+		t.Errorf("stage means add to %v, total %+v", mean, *st.Total)
+	}
+	// The stages tile the loop: their mean total is the time per frame.
+	if fps := summary.Summary.FPS; fps <= 0 || 1000/fps < st.Total.Mean {
+		t.Errorf("fps %v, total mean %v ms", fps, st.Total.Mean)
+	}
 }
 
 // checkLogits compares a JSON frame with the Engine's result bit for bit.
@@ -734,5 +782,129 @@ func TestHelpAndBoard(t *testing.T) {
 	o, e = mustRun(t, nil, "-board", "-model", mpath, "-input", dir)
 	if !strings.Contains(e, "using    kernels") || len(predictionLines(o)) != len(samples) {
 		t.Errorf("-board with -input: stdout\n%s\nstderr\n%s", o, e)
+	}
+}
+
+// TestY4MResizedLuma runs a colour Y4M stream larger than a gray model's
+// input: bsnn-run must give the logits of the luma path (area resize of
+// the Y plane, limited range when untagged, or the -range given).
+func TestY4MResizedLuma(t *testing.T) {
+	mpath, _ := randomNet(t, model.Shape{C: 1, H: 8, W: 8}, 2, model.EncodingDirect, 19)
+	rng := rand.New(rand.NewPCG(9, 9))
+	const w, h = 21, 13
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "YUV4MPEG2 W%d H%d F25:1 C420jpeg\n", w, h)
+	for range 4 {
+		b.WriteString("FRAME\n")
+		for range w*h + 2*((w+1)/2)*((h+1)/2) {
+			b.WriteByte(byte(rng.IntN(256)))
+		}
+	}
+	stream := b.Bytes()
+	eng := engine(t, mpath)
+	m, _ := model.Load(mpath)
+	pre, _ := input.NewPreprocessor(m.Input, data.BinBinary)
+	for _, rg := range []string{"auto", "full"} {
+		r, _ := input.ParseRange(rg)
+		src, err := input.NewY4M(bytes.NewReader(stream), input.Options{Luma: true, Range: r})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _ := mustRun(t, bytes.NewReader(stream), "-model", mpath, "-input", "-", "-format", "json", "-range", rg, "-threads", "1")
+		frames, _ := parseJSON(t, out)
+		if len(frames) != 4 {
+			t.Fatalf("-range %s: %d frames", rg, len(frames))
+		}
+		x := make([]float32, pre.Len())
+		for i, f := range frames {
+			s, err := src.Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Luma.Limited != (rg == "auto") {
+				t.Fatalf("-range %s: limited %v", rg, s.Luma.Limited)
+			}
+			if err := pre.Convert(x, input.Frames, s); err != nil {
+				t.Fatal(err)
+			}
+			res, err := eng.Infer(x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkLogits(t, fmt.Sprintf("-range %s frame %d", rg, i), f, res)
+		}
+	}
+	if _, _, err := runCmd(t, bytes.NewReader(stream), "-model", mpath, "-input", "-", "-range", "tv"); err == nil || !strings.Contains(err.Error(), "-range") {
+		t.Errorf("-range tv: %v", err)
+	}
+}
+
+// endless is a Y4M stream that never ends: the header, then one frame
+// over and over.
+type endless struct {
+	head, frame []byte
+	off         int
+}
+
+func (e *endless) Read(p []byte) (int, error) {
+	if len(e.head) > 0 {
+		n := copy(p, e.head)
+		e.head = e.head[n:]
+		return n, nil
+	}
+	n := 0
+	for n < len(p) {
+		c := copy(p[n:], e.frame[e.off:])
+		n += c
+		e.off = (e.off + c) % len(e.frame)
+	}
+	return n, nil
+}
+
+// TestStreamFrameAllocs checks one frame of a gray model's stream, from
+// reading to the printed line and the stage times, allocates nothing.
+func TestStreamFrameAllocs(t *testing.T) {
+	mpath, m := randomNet(t, model.Shape{C: 1, H: 8, W: 8}, 2, model.EncodingDirect, 23)
+	frame := append([]byte("FRAME\n"), make([]byte, 40*30*3/2)...)
+	for i := range frame[6:] {
+		frame[6+i] = byte(i * 7)
+	}
+	src, err := input.NewY4M(&endless{head: []byte("YUV4MPEG2 W40 H30 F30:1 C420jpeg\n"), frame: frame}, input.Options{Luma: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pre, _ := input.NewPreprocessor(m.Input, data.BinBinary)
+	eng := engine(t, mpath)
+	sess := eng.NewSession(runtime.ResetPerFrame)
+	for _, stats := range []bool{false, true} {
+		c := &config{format: "text", stats: stats}
+		p := newPrinter(c, m, eng, io.Discard)
+		x := make([]float32, pre.Len())
+		var ferr error
+		step := func() {
+			t0 := time.Now()
+			s, err := src.Next()
+			if err == nil {
+				err = pre.Convert(x, input.Frames, s)
+			}
+			var res runtime.Result
+			if err == nil {
+				res, err = sess.Step(x)
+			}
+			if err == nil {
+				err = p.print(p.frame(s, false, res, time.Since(t0), 0, 0))
+			}
+			p.times.add(time.Since(t0), 0, 0, 0)
+			if err != nil && ferr == nil {
+				ferr = err
+			}
+		}
+		step()
+		if a := testing.AllocsPerRun(200, step); a != 0 {
+			t.Errorf("-stats %v: %v allocations per frame", stats, a)
+		}
+		if ferr != nil {
+			t.Fatal(ferr)
+		}
 	}
 }

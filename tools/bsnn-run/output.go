@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,8 +25,10 @@ type frameOut struct {
 	class    int
 	label    string
 	conf     float64
-	latency  time.Duration
-	firing   float64 // NaN when the model has no LIF layer
+	read     time.Duration // Source.Next
+	pre      time.Duration // Preprocessor.Convert
+	latency  time.Duration // the model run
+	firing   float64       // NaN when the model has no LIF layer
 	logits   []float32
 	truth    int
 	hasTruth bool
@@ -41,10 +44,13 @@ type printer struct {
 	classes int
 	w       *bufio.Writer
 	json    bool
+	cur     frameOut      // the frame being printed, reused
+	stats   runtime.Stats // cur.stats points here (-stats)
+	line    []byte        // a text line being formatted, reused
+	flushed time.Time     // when frame lines were last written out
 
 	frames     int
-	latSum     time.Duration
-	lat        latencies
+	times      stageTimes
 	firingSum  float64
 	firingN    int
 	labelled   int
@@ -58,7 +64,7 @@ func newPrinter(c *config, m *model.Model, eng *runtime.Engine, w io.Writer) *pr
 	p := &printer{c: c, m: m, T: eng.T, w: bufio.NewWriter(w), json: c.format == "json"}
 	shapes, _ := m.Shapes()
 	p.classes = shapes[len(shapes)-1].Size()
-	p.lat.rng = rand.New(rand.NewPCG(1, 2))
+	p.times.rng = rand.New(rand.NewPCG(1, 2))
 	if !p.json {
 		hdr := "# seq name class label confidence latency_ms"
 		if c.stats {
@@ -69,11 +75,14 @@ func newPrinter(c *config, m *model.Model, eng *runtime.Engine, w io.Writer) *pr
 	return p
 }
 
-// frame turns a result into a frameOut and adds it to the totals. The
-// logits slice is the Engine's: it is printed before the next call.
-func (p *printer) frame(s *input.Sample, images bool, res runtime.Result, lat time.Duration) *frameOut {
-	f := &frameOut{
-		seq: s.Seq, time: s.Time, class: res.Class, latency: lat,
+// frame turns a result into a frameOut and adds it to the totals (the
+// stage times go in with stageTimes.add once the frame is printed). The
+// frameOut is the printer's own, valid until the next call; the logits
+// slice is the Engine's: it is printed before the next call.
+func (p *printer) frame(s *input.Sample, images bool, res runtime.Result, read, pre, lat time.Duration) *frameOut {
+	f := &p.cur
+	*f = frameOut{
+		seq: s.Seq, time: s.Time, class: res.Class, read: read, pre: pre, latency: lat,
 		conf: softmaxAt(res.Logits, res.Class), logits: res.Logits,
 		firing: meanFiring(&res.Stats, p.T),
 	}
@@ -85,12 +94,13 @@ func (p *printer) frame(s *input.Sample, images bool, res runtime.Result, lat ti
 		f.label = p.m.Labels[res.Class]
 	}
 	if p.c.stats {
-		f.stats = &res.Stats
+		// A copy in the printer: pointing at res would move every
+		// frame's Result to the heap.
+		p.stats = res.Stats
+		f.stats = &p.stats
 	}
 
 	p.frames++
-	p.latSum += lat
-	p.lat.add(float64(lat) / float64(time.Millisecond))
 	if !math.IsNaN(f.firing) {
 		p.firingSum += f.firing
 		p.firingN++
@@ -102,7 +112,7 @@ func (p *printer) frame(s *input.Sample, images bool, res runtime.Result, lat ti
 		}
 	}
 	if p.c.stats {
-		p.accumulate(&res.Stats)
+		p.accumulate(&p.stats)
 	}
 	return f
 }
@@ -170,12 +180,61 @@ func (p *printer) print(f *frameOut) error {
 	if p.json {
 		return p.printJSON(f)
 	}
-	fmt.Fprintf(p.w, "%d %s %d %s %.4f %.3f", f.seq, field(f.name), f.class, field(f.label), f.conf, ms(f.latency))
+	// Appended by hand rather than with Fprintf, which boxes every
+	// argument: a stream's frame lines allocate nothing.
+	b := strconv.AppendInt(p.line[:0], int64(f.seq), 10)
+	b = append(b, ' ')
+	b = appendField(b, f.name)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, int64(f.class), 10)
+	b = append(b, ' ')
+	b = appendField(b, f.label)
+	b = append(b, ' ')
+	b = strconv.AppendFloat(b, f.conf, 'f', 4, 64)
+	b = append(b, ' ')
+	b = strconv.AppendFloat(b, ms(f.latency), 'f', 3, 64)
 	if p.c.stats {
-		fmt.Fprintf(p.w, " %s", fmtRate(f.firing))
+		b = append(b, ' ')
+		if math.IsNaN(f.firing) {
+			b = append(b, '-')
+		} else {
+			b = strconv.AppendFloat(b, f.firing, 'f', 4, 64)
+		}
 	}
-	fmt.Fprintln(p.w)
+	b = append(b, '\n')
+	p.line = b
+	if _, err := p.w.Write(b); err != nil {
+		return err
+	}
+	return p.flushLine()
+}
+
+// flushEvery bounds the write-outs of frame lines: a line is written at
+// once when the last write-out is at least this old, else it waits in the
+// buffer for a later frame's line or the summary. A stream read at full
+// speed then costs one write per millisecond instead of one per frame,
+// while frames further apart (any camera) are each written at once.
+const flushEvery = time.Millisecond
+
+// flushLine writes the buffered frame lines out if flushEvery has passed.
+func (p *printer) flushLine() error {
+	now := time.Now()
+	if now.Sub(p.flushed) < flushEvery {
+		return nil
+	}
+	p.flushed = now
 	return p.w.Flush()
+}
+
+// appendField appends field(s), without allocating for plain fields.
+func appendField(b []byte, s string) []byte {
+	switch {
+	case s == "":
+		return append(b, '-')
+	case strings.ContainsAny(s, " \t\r\n\""):
+		return strconv.AppendQuote(b, s)
+	}
+	return append(b, s...)
 }
 
 // field makes s a field of a text line: "-" when empty, Go-quoted when it
@@ -200,6 +259,8 @@ type frameJSON struct {
 	Label      string      `json:"label,omitempty"`
 	Confidence float64     `json:"confidence"`
 	LatencyMS  float64     `json:"latency_ms"`
+	ReadMS     float64     `json:"read_ms"`
+	PreMS      float64     `json:"preprocess_ms"`
 	FiringRate *float64    `json:"firing_rate,omitempty"`
 	Truth      *int        `json:"truth,omitempty"`
 	Logits     []float32   `json:"logits"`
@@ -247,7 +308,7 @@ func layerRow(i int, l *runtime.LayerStats, T, frames int) (layerJSON, bool) {
 func (p *printer) printJSON(f *frameOut) error {
 	j := frameJSON{
 		Seq: f.seq, Name: f.name, TimeMS: ms(f.time), Class: f.class, Label: f.label,
-		Confidence: f.conf, LatencyMS: ms(f.latency), Logits: f.logits,
+		Confidence: f.conf, LatencyMS: ms(f.latency), ReadMS: ms(f.read), PreMS: ms(f.pre), Logits: f.logits,
 	}
 	if !math.IsNaN(f.firing) {
 		j.FiringRate = &f.firing
@@ -273,7 +334,7 @@ func (p *printer) printJSON(f *frameOut) error {
 	if err := writeJSON(p.w, j); err != nil {
 		return fmt.Errorf("frame %d: %w", f.seq, err)
 	}
-	return p.w.Flush()
+	return p.flushLine()
 }
 
 // summaryJSON is the last line of -format json.
@@ -281,6 +342,7 @@ type summaryJSON struct {
 	Summary struct {
 		Frames     int         `json:"frames"`
 		LatencyMS  latencyJSON `json:"latency_ms"`
+		StagesMS   stagesJSON  `json:"stages_ms"`
 		FPS        float64     `json:"fps"`
 		FiringRate *float64    `json:"firing_rate,omitempty"`
 		Accuracy   *float64    `json:"accuracy,omitempty"`
@@ -298,13 +360,23 @@ type latencyJSON struct {
 	P99  float64 `json:"p99"`
 }
 
+// stagesJSON is the time per frame of each stage of the loop; total is
+// their sum per frame (its mean is 1/fps but for the loop's own overhead).
+type stagesJSON struct {
+	Read       latencyJSON `json:"read"`
+	Preprocess latencyJSON `json:"preprocess"`
+	Infer      latencyJSON `json:"infer"`
+	Output     latencyJSON `json:"output"`
+	Total      latencyJSON `json:"total"`
+}
+
 func (p *printer) summary(elapsed time.Duration) error {
 	var s summaryJSON
 	sum := &s.Summary
 	sum.Frames = p.frames
-	if p.frames > 0 {
-		sum.LatencyMS = latencyJSON{Mean: ms(p.latSum) / float64(p.frames), P50: p.lat.quantile(0.50), P99: p.lat.quantile(0.99)}
-	}
+	st := p.times.summary()
+	sum.StagesMS = stagesJSON{Read: st[stRead], Preprocess: st[stPre], Infer: st[stInfer], Output: st[stOut], Total: st[stTotal]}
+	sum.LatencyMS = st[stInfer]
 	if elapsed > 0 {
 		sum.FPS = float64(p.frames) / elapsed.Seconds()
 	}
@@ -341,8 +413,12 @@ func (p *printer) summary(elapsed time.Duration) error {
 	if sum.FiringRate != nil {
 		firing = fmtRate(*sum.FiringRate)
 	}
-	fmt.Fprintf(p.w, "# frames=%d latency_ms mean=%.3f p50=%.3f p99=%.3f fps=%.1f firing=%s\n",
+	fmt.Fprintf(p.w, "# frames=%d latency_ms mean=%.3f p50=%.3f p99=%.3f fps=%.1f firing=%s stage_ms(p50/mean)",
 		sum.Frames, sum.LatencyMS.Mean, sum.LatencyMS.P50, sum.LatencyMS.P99, sum.FPS, firing)
+	for i, name := range stageNames {
+		fmt.Fprintf(p.w, " %s=%.4f/%.4f", name, st[i].P50, st[i].Mean)
+	}
+	fmt.Fprintln(p.w)
 	if sum.Accuracy != nil {
 		fmt.Fprintf(p.w, "# accuracy=%.4f correct=%d labelled=%d\n", *sum.Accuracy, sum.Correct, sum.Labelled)
 	}
@@ -390,35 +466,70 @@ func pct(part, whole int64) string {
 	return fmt.Sprintf("%.1f%%", 100*float64(part)/float64(whole))
 }
 
-// latencies keeps the per-frame latencies for percentiles: all of them up
-// to maxLatencies, then a uniform reservoir sample of that size, so a
-// camera left running for days does not grow without bound.
-type latencies struct {
-	v   []float64
+// Stages of a frame, as stageTimes records them.
+const (
+	stRead = iota
+	stPre
+	stInfer
+	stOut
+	stTotal
+	nStages
+)
+
+// stageNames name the stages in the text summary.
+var stageNames = [nStages]string{"read", "pre", "infer", "out", "total"}
+
+// stageTimes keeps the per-frame stage times for means and percentiles:
+// exact sums, and the times of all frames up to maxLatencies, then of a
+// uniform reservoir sample of that size, so a camera left running for days
+// does not grow without bound. A record keeps one frame's stages together.
+type stageTimes struct {
+	sum [nStages]time.Duration
+	v   [][nStages]float32 // milliseconds
 	n   int
 	rng *rand.Rand
 }
 
 const maxLatencies = 1 << 17
 
-func (l *latencies) add(x float64) {
-	l.n++
-	if len(l.v) < maxLatencies {
-		l.v = append(l.v, x)
+func (s *stageTimes) add(read, pre, infer, out time.Duration) {
+	d := [nStages]time.Duration{read, pre, infer, out, read + pre + infer + out}
+	var r [nStages]float32
+	for i, v := range d {
+		s.sum[i] += v
+		r[i] = float32(ms(v))
+	}
+	s.n++
+	if len(s.v) < maxLatencies {
+		s.v = append(s.v, r)
 		return
 	}
-	if i := l.rng.IntN(l.n); i < maxLatencies {
-		l.v[i] = x
+	if i := s.rng.IntN(s.n); i < maxLatencies {
+		s.v[i] = r
 	}
 }
 
-// quantile returns the q-quantile by the nearest-rank rule.
-func (l *latencies) quantile(q float64) float64 {
-	if len(l.v) == 0 {
+// summary returns every stage's mean, p50 and p99 in milliseconds.
+func (s *stageTimes) summary() (out [nStages]latencyJSON) {
+	if s.n == 0 {
+		return out
+	}
+	col := make([]float64, len(s.v))
+	for i := range out {
+		for k, r := range s.v {
+			col[k] = float64(r[i])
+		}
+		slices.Sort(col)
+		out[i] = latencyJSON{Mean: ms(s.sum[i]) / float64(s.n), P50: quantile(col, 0.50), P99: quantile(col, 0.99)}
+	}
+	return out
+}
+
+// quantile returns the q-quantile of sorted s by the nearest-rank rule.
+func quantile(s []float64, q float64) float64 {
+	if len(s) == 0 {
 		return 0
 	}
-	s := slices.Clone(l.v)
-	slices.Sort(s)
 	i := int(math.Ceil(q*float64(len(s)))) - 1
 	return s[max(0, min(i, len(s)-1))]
 }

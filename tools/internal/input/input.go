@@ -13,9 +13,16 @@
 // values in [0,1].
 //
 // Y'CbCr sources are converted with the BT.601 matrix; the luma range
-// (full 0-255 or limited 16-235) comes from the stream where it says
-// (Y4M's XCOLORRANGE, V4L2's quantization), else from the convention of the
-// format (JPEG and Y4M mono: full; other Y4M and V4L2 YUYV: limited).
+// (full 0-255 or limited 16-235) is Options.Range if set, else comes from
+// the stream where it says (Y4M's XCOLORRANGE, V4L2's quantization), else
+// from the convention of the format (JPEG, Y4M mono and raw gray: full;
+// other Y4M, raw Y'CbCr and V4L2 YUYV: limited, so an untagged colour Y4M
+// stream is read as limited range).
+//
+// For gray models a stream can skip the float frame: with Options.Luma,
+// Y4M and raw sources hand out their luma bytes (Sample.Luma) and
+// Preprocessor.Luma area-resizes them in integers, so the per-frame path
+// reads into one reused buffer and allocates nothing.
 package input
 
 import (
@@ -63,6 +70,7 @@ type Sample struct {
 	Time   time.Duration // capture time (frames) or window start (events), from the source's start
 	Name   string        // the file a sample came from (image folders and files), else ""
 	Frame  Frame         // for Frames sources
+	Luma   Luma          // instead of Frame, from sources in luma mode (Options.Luma)
 	Events EventBatch    // for Events sources
 }
 
@@ -99,6 +107,16 @@ type Options struct {
 	// SensorWidth and SensorHeight set an event file's sensor size; 0 uses
 	// 34×34 for N-MNIST files and the largest coordinate + 1 for CSV.
 	SensorWidth, SensorHeight int
+	// Luma asks the 8-bit Y'CbCr stream sources (Y4M, ffmpeg, raw gray,
+	// i420, nv12 and yuyv) to yield each frame's luma plane in Sample.Luma,
+	// in place in their read buffer, instead of a float Sample.Frame: for
+	// gray models, whose Preprocessor.Luma then crops, resizes and maps it
+	// in one pass. Other sources ignore it and yield frames.
+	Luma bool
+	// Range overrides the luma range of Y'CbCr streams (Y4M, ffmpeg, raw,
+	// V4L2 YUYV and GREY); RangeAuto keeps the stream's tag or its format's
+	// convention (see RangeAuto). JPEG is always full range.
+	Range Range
 	// DVS configures "dvs:" sources.
 	DVS DVSOptions
 }

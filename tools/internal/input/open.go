@@ -19,14 +19,20 @@ const Usage = `input sources:
   -                                  stdin: Y4M or MJPEG, told apart by the first bytes
                                      (rpicam-vid --codec mjpeg -o -, ffmpeg -f yuv4mpegpipe -)
   y4m:PATH, mjpeg:PATH               a Y4M or MJPEG stream from a file or - (stdin)
-  raw:FMT:WxH[:full]:PATH            raw frames (FMT gray, rgb24, yuyv, i420, nv12; PATH or -)
+  raw:FMT:WxH[:full|:limited]:PATH   raw frames (FMT gray, rgb24, yuyv, i420, nv12; PATH or -)
   ffmpeg:INPUT                       anything ffmpeg opens (file, device, rtsp:// URL)
   FILE.mp4|.mkv|.avi|.mov|.webm|…    a video file, decoded by ffmpeg
   FILE.y4m, FILE.mjpeg               read directly
   FILE.png|.jpg|.jpeg, or FOLDER     images (a folder is walked recursively)
   nmnist:FILE, events:FILE.csv|.npy  event files (also a bare .bin, .csv or .npy path)
   dvs:SOURCE                         a simulated DVS turning SOURCE's frames into events
-  dataset:mnist|fashion[:train|test][?n=N]  images of a built-in data set, named CLASS/INDEX`
+  dataset:mnist|fashion[:train|test][?n=N]  images of a built-in data set, named CLASS/INDEX
+
+Luma range of Y'CbCr streams (-range auto): a Y4M stream's XCOLORRANGE tag,
+else full for Y4M mono and limited for colour Y4M (ffmpeg's untagged yuv420p
+is limited: 16 black, 235 white); raw i420/nv12/yuyv limited and raw gray
+full unless the URI says :full or :limited; V4L2 by its quantization. JPEG is
+always full range.`
 
 var videoExts = map[string]bool{
 	".mp4": true, ".m4v": true, ".mkv": true, ".avi": true, ".mov": true, ".webm": true,
@@ -45,7 +51,9 @@ func Open(uri string, opt Options) (Source, error) {
 		if rest == "" {
 			return nil, fmt.Errorf("input %q: dvs: needs a source, e.g. dvs:v4l2:/dev/video0", uri)
 		}
-		src, err := Open(rest, opt)
+		inner := opt
+		inner.Luma = false // the DVS reads float frames
+		src, err := Open(rest, inner)
 		if err != nil {
 			return nil, err
 		}
@@ -136,6 +144,9 @@ func openStream(path string, opt Options) (io.ReadCloser, error) {
 		if opt.Stdin != nil {
 			in = opt.Stdin
 		}
+		if f, ok := in.(*os.File); ok {
+			growPipe(f)
+		}
 		return io.NopCloser(in), nil
 	}
 	return os.Open(path)
@@ -178,7 +189,12 @@ func openRaw(uri, rest string, opt Options) (Source, error) {
 	full := false
 	path := strings.Join(parts[2:], ":")
 	if len(parts) == 4 && (parts[2] == "full" || parts[2] == "limited") {
+		// The URI's own range is more specific than Options.Range.
 		full, path = parts[2] == "full", parts[3]
+		opt.Range = RangeLimited
+		if full {
+			opt.Range = RangeFull
+		}
 	}
 	r, err := openStream(path, opt)
 	if err != nil {

@@ -21,6 +21,8 @@ type Preprocessor struct {
 	rs     *data.Resizer
 	rsKey  [2]int // source w, h the resizer was built for
 	gray   []float32
+	box    *boxResizer
+	luma8  []uint8 // the resized luma plane
 	mapped []data.Event
 	bins   []float32
 }
@@ -63,11 +65,52 @@ func (p *Preprocessor) Len() int {
 
 // Convert writes the model input for sample s, which a source of the given
 // kind yielded, into dst (len ≥ Len()).
+// A frame sample that carries a Luma plane (sources in luma mode) goes
+// through Luma, any other through Frame.
 func (p *Preprocessor) Convert(dst []float32, kind Kind, s *Sample) error {
 	if kind == Events {
 		return p.Events(dst, &s.Events)
 	}
+	if s.Luma.Pix != nil {
+		return p.Luma(dst, &s.Luma)
+	}
 	return p.Frame(dst, &s.Frame)
+}
+
+// Luma converts an 8-bit luma plane for a gray (C = 1) frame model: the
+// plane is centre-cropped to the model's aspect (as Frame crops), resized
+// to the model's H×W by area averaging (a box filter: every output pixel
+// is the exact mean of the source area it covers, computed in integers and
+// rounded half up to 8 bits; a plane already of the model's size is taken
+// as is), and mapped to [0,1] by the plane's luma range. Spans and weights
+// are computed once per plane geometry; a stream of frames converts
+// without allocating. The area filter is not Frame's bilinear one, so the
+// two paths agree exactly only when no resizing happens.
+func (p *Preprocessor) Luma(dst []float32, l *Luma) error {
+	if p.spec.Encoding == model.EncodingEvents {
+		return fmt.Errorf("input: the model takes events (encoding %v); put a simulated DVS in front of the frames with -input dvs:SOURCE", p.spec.Encoding)
+	}
+	out := p.spec.Shape
+	if out.C != 1 {
+		return fmt.Errorf("input: a luma plane is gray; the model takes %d-channel frames", out.C)
+	}
+	if len(dst) < p.Len() {
+		return fmt.Errorf("input: dst holds %d values, the model input needs %d", len(dst), p.Len())
+	}
+	if err := l.check(); err != nil {
+		return err
+	}
+	if p.box == nil || p.box.key != [4]int{l.W, l.H, l.Stride, l.Step} {
+		p.box = newBoxResizer(l, out.W, out.H)
+		p.luma8 = grow(p.luma8, out.W*out.H)
+	}
+	p.box.resize(p.luma8, l)
+	t := &tablesFor(l.Limited).y
+	dst = dst[:len(p.luma8)]
+	for i, v := range p.luma8 {
+		dst[i] = t[v]
+	}
+	return nil
 }
 
 // Frame converts one frame for a frame model.

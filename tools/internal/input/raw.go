@@ -19,6 +19,7 @@ type rawSource struct {
 	buf      []byte
 	layout   yuvLayout
 	channels int
+	luma     bool // yield Sample.Luma (all formats but rgb24)
 	clock    clock
 	sample   Sample
 	seq      int
@@ -29,8 +30,9 @@ type rawSource struct {
 // back with no headers: gray (8-bit), rgb24 (packed R,G,B), yuyv (packed
 // 4:2:2, Y0 U Y1 V), i420 (planar 4:2:0: Y, then U, then V; also called
 // yuv420p, rpicam-vid --codec yuv420) or nv12 (Y, then interleaved U,V).
-// Y'CbCr layouts are limited range unless fullRange is set. Frames are
-// stamped from opt.FrameRate, or with the time they were read.
+// Y'CbCr layouts are limited range unless fullRange is set, gray is full
+// range; opt.Range, if set, overrides both. Frames are stamped from
+// opt.FrameRate, or with the time they were read.
 func NewRaw(r io.Reader, format string, w, h int, fullRange bool, opt Options) (Source, error) {
 	if w <= 0 || h <= 0 || w > maxFrameDim || h > maxFrameDim {
 		return nil, fmt.Errorf("raw: frame size %dx%d (must be in 1..%d)", w, h, maxFrameDim)
@@ -39,16 +41,16 @@ func NewRaw(r io.Reader, format string, w, h int, fullRange bool, opt Options) (
 	if format == "yuv420p" || format == "yuv420" {
 		format = "i420"
 	}
-	s := &rawSource{r: bufio.NewReaderSize(r, 1<<16), format: format, w: w, h: h, channels: opt.channels(), clock: newClock(opt.FrameRate)}
+	s := &rawSource{r: bufio.NewReaderSize(r, 1<<16), format: format, w: w, h: h, channels: opt.channels(), luma: opt.Luma && format != "rgb24", clock: newClock(opt.FrameRate)}
 	if c, ok := r.(io.Closer); ok {
 		s.closer = c
 	}
 	cw, ch := (w+1)/2, (h+1)/2
-	t := tablesFor(!fullRange)
+	t := tablesFor(opt.Range.limited(!fullRange))
 	switch format {
 	case "gray":
 		s.buf = make([]byte, w*h)
-		s.layout = yuvLayout{w: w, h: h, y: s.buf, yStride: w, yStep: 1, tables: fullYUV}
+		s.layout = yuvLayout{w: w, h: h, y: s.buf, yStride: w, yStep: 1, tables: tablesFor(opt.Range.limited(false))}
 	case "rgb24":
 		s.buf = make([]byte, 3*w*h)
 	case "yuyv":
@@ -69,6 +71,10 @@ func NewRaw(r io.Reader, format string, w, h int, fullRange bool, opt Options) (
 	default:
 		return nil, fmt.Errorf("raw: unknown pixel format %q (known: %s)", format, strings.Join(RawFormats, ", "))
 	}
+	if s.luma {
+		l := &s.layout
+		s.sample.Luma = Luma{W: w, H: h, Pix: l.y, Stride: l.yStride, Step: l.yStep, Limited: l.tables == limitedYUV}
+	}
 	return s, nil
 }
 
@@ -86,11 +92,16 @@ func (s *rawSource) Next() (*Sample, error) {
 		}
 		return nil, s.err
 	}
-	if s.format == "rgb24" {
+	// In luma mode Sample.Luma points into s.buf, refilled in place.
+	switch {
+	case s.luma:
+	case s.format == "rgb24":
 		rgb24ToFrame(&s.sample.Frame, s.buf, s.w, s.h, s.channels)
-	} else if err := s.layout.toFrame(&s.sample.Frame, s.channels); err != nil {
-		s.err = fmt.Errorf("raw: frame %d: %w", s.seq, err)
-		return nil, s.err
+	default:
+		if err := s.layout.toFrame(&s.sample.Frame, s.channels); err != nil {
+			s.err = fmt.Errorf("raw: frame %d: %w", s.seq, err)
+			return nil, s.err
+		}
 	}
 	s.sample.Seq, s.sample.Time = s.seq, s.clock.at(s.seq)
 	s.seq++

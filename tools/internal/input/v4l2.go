@@ -254,7 +254,7 @@ func NewV4L2(dev Device, name string, opt Options) (src Source, err error) {
 	case v4l2QuantizationLimited:
 		limited = true
 	}
-	s.tables = tablesFor(limited)
+	s.tables = tablesFor(opt.Range.limited(limited))
 
 	n := opt.Buffers
 	if n <= 0 {

@@ -40,6 +40,7 @@ type y4mSource struct {
 	layout   yuvLayout // planes point into buf
 	buf      []byte
 	channels int
+	luma     bool // yield Sample.Luma, not Sample.Frame
 	clock    clock
 	sample   Sample
 	seq      int
@@ -48,8 +49,10 @@ type y4mSource struct {
 
 // NewY4M reads a Y4M stream from r (8-bit 4:2:0, 4:2:2, 4:4:4, 4:1:1 or
 // mono; gray comes from Y). Frames are stamped from the header's frame rate.
+// The luma range is opt.Range, else the header's XCOLORRANGE, else full
+// for mono and limited for colour (what ffmpeg writes untagged).
 func NewY4M(r io.Reader, opt Options) (Source, error) {
-	s := &y4mSource{r: bufio.NewReaderSize(r, 1<<16), channels: opt.channels()}
+	s := &y4mSource{r: bufio.NewReaderSize(r, 1<<16), channels: opt.channels(), luma: opt.Luma}
 	if c, ok := r.(io.Closer); ok {
 		s.closer = c
 	}
@@ -152,19 +155,24 @@ func (s *y4mSource) header(opt Options) error {
 		l.cr = s.buf[w*h+cw*ch : w*h+2*cw*ch]
 		l.cStride = cw
 	}
-	switch rangeTag {
-	case "FULL":
+	switch {
+	case opt.Range != RangeAuto:
+		l.tables = tablesFor(opt.Range.limited(true))
+	case rangeTag == "FULL":
 		l.tables = fullYUV
-	case "LIMITED":
+	case rangeTag == "LIMITED":
 		l.tables = limitedYUV
-	case "":
+	case rangeTag == "":
 		// ffmpeg writes mono as full range and tags it; colour video is
 		// limited range unless tagged.
 		l.tables = tablesFor(cs != "mono")
 	default:
-		return fmt.Errorf("y4m: unknown XCOLORRANGE=%s", rangeTag)
+		return fmt.Errorf("y4m: unknown XCOLORRANGE=%s (-range limited or full overrides it)", rangeTag)
 	}
 	s.layout = l
+	if s.luma {
+		s.sample.Luma = Luma{W: w, H: h, Pix: l.y, Stride: w, Step: 1, Limited: l.tables == limitedYUV}
+	}
 	s.clock = newClock(rate)
 	return nil
 }
@@ -175,26 +183,34 @@ func (s *y4mSource) Next() (*Sample, error) {
 	if s.err != nil {
 		return nil, s.err
 	}
-	line, err := readLine(s.r, 4096)
+	// ReadSlice returns the line in place in the bufio buffer (64 KiB, far
+	// longer than any FRAME line), so the frame header costs no allocation.
+	line, err := s.r.ReadSlice('\n')
 	if err != nil {
-		if err == io.EOF && line == "" {
+		if err == io.EOF && len(line) == 0 {
 			s.err = io.EOF
 			return nil, io.EOF
+		}
+		if err == bufio.ErrBufferFull {
+			err = fmt.Errorf("line longer than %d bytes", s.r.Size())
 		}
 		s.err = fmt.Errorf("y4m: frame %d header: %w", s.seq, noEOF(err))
 		return nil, s.err
 	}
-	if !strings.HasPrefix(line, "FRAME") {
-		s.err = fmt.Errorf("y4m: frame %d: expected FRAME, got %q", s.seq, truncate(line, 20))
+	if !bytes.HasPrefix(line, []byte("FRAME")) {
+		s.err = fmt.Errorf("y4m: frame %d: expected FRAME, got %q", s.seq, truncate(string(line[:len(line)-1]), 20))
 		return nil, s.err
 	}
 	if n, err := io.ReadFull(s.r, s.buf); err != nil {
 		s.err = fmt.Errorf("y4m: frame %d truncated: %d of %d bytes", s.seq, n, len(s.buf))
 		return nil, s.err
 	}
-	if err := s.layout.toFrame(&s.sample.Frame, s.channels); err != nil {
-		s.err = fmt.Errorf("y4m: frame %d: %w", s.seq, err)
-		return nil, s.err
+	// In luma mode Sample.Luma points into s.buf, refilled in place.
+	if !s.luma {
+		if err := s.layout.toFrame(&s.sample.Frame, s.channels); err != nil {
+			s.err = fmt.Errorf("y4m: frame %d: %w", s.seq, err)
+			return nil, s.err
+		}
 	}
 	s.sample.Seq, s.sample.Time = s.seq, s.clock.at(s.seq)
 	s.seq++
