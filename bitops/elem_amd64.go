@@ -2,9 +2,11 @@
 
 package bitops
 
+import "unsafe"
+
 // Go side of the element-wise kernels in elem_amd64.s. The AVX-512
-// routines use only AVX512F (and KMOVW/KORTESTW on 16-bit masks), which
-// every CPU that qualifies for the avx512 set has.
+// routines use AVX512F and, for the 64-bit spike masks of the LIF quad
+// path, AVX512BW; every CPU that qualifies for the avx512 set has both.
 
 //go:noescape
 func scaleBiasAVX512(dst *float32, acc *int32, m, n int, scale, bias *float32)
@@ -30,6 +32,18 @@ var avx512Elem = elemSet{
 	},
 	lif: func(r LIFRun, counts []int64) {
 		f := lifFrameOf(&r, (r.C+15)/16)
+		// Whole output words run four blocks at a time; when every block
+		// is in one, the routine also does lifFinish's counting, and
+		// there are no bits past C to clear.
+		f.qblk = 4 * (r.C / 64)
+		if r.C%64 == 0 {
+			if counts != nil {
+				raceWrite(counts[:2*r.Steps])
+				f.cnt = unsafe.Pointer(&counts[0])
+			}
+			lifAVX512(&f)
+			return
+		}
 		lifAVX512(&f)
 		lifFinish(&r, counts, true)
 	},

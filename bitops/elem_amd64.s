@@ -203,6 +203,8 @@ l512pix:
 	XORQ BX, BX
 
 l512blk:
+	CMPQ BX, lifFrame_qblk(DI)
+	JLT  l512quad
 	MOVL    $0xffff, AX
 	LEAQ    1(BX), CX
 	CMPQ    CX, lifFrame_nblk(DI)
@@ -263,11 +265,133 @@ l512nh:
 	INCQ BX
 	CMPQ BX, lifFrame_nblk(DI)
 	JLT  l512blk
+
+l512pixend:
 	LIFPIXEL
 	DECQ DX
 	JNZ  l512pix
 	VZEROUPPER
 	RET
+
+// The quad path of lifAVX512: four full blocks (one output word) at once,
+// Z0/Z2/Z4/Z6 their membranes and Z1/Z3/Z5/Z7 their inputs, so the four
+// dependency chains through the steps overlap and the pointer and branch
+// work is shared. Each step stores the word with one KMOVQ and, when
+// lifFrame.cnt is set, adds its popcount and whether it is non-zero to the
+// step's two counters (R14).
+l512quad:
+	MOVQ   BX, CX
+	SHLQ   $6, CX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z2, Z2, Z2
+	VPXORD Z4, Z4, Z4
+	VPXORD Z6, Z6, Z6
+	MOVQ   lifFrame_h(DI), AX
+	TESTQ  AX, AX
+	JZ     l512qh0
+	VMOVUPS (AX)(CX*1), Z0
+	VMOVUPS 64(AX)(CX*1), Z2
+	VMOVUPS 128(AX)(CX*1), Z4
+	VMOVUPS 192(AX)(CX*1), Z6
+
+l512qh0:
+	LIFPTRS
+	MOVQ lifFrame_cnt(DI), R14
+
+l512qstep:
+	VMOVUPS (R8), Z1
+	VMOVUPS 64(R8), Z3
+	VMOVUPS 128(R8), Z5
+	VMOVUPS 192(R8), Z7
+	TESTQ   R9, R9
+	JZ      l512qnog
+	VMULPS  (R9), Z1, Z1
+	VMULPS  64(R9), Z3, Z3
+	VMULPS  128(R9), Z5, Z5
+	VMULPS  192(R9), Z7, Z7
+
+l512qnog:
+	TESTQ  R10, R10
+	JZ     l512qnor
+	VADDPS (R10), Z1, Z1
+	VADDPS 64(R10), Z3, Z3
+	VADDPS 128(R10), Z5, Z5
+	VADDPS 192(R10), Z7, Z7
+
+l512qnor:
+	TESTQ    R11, R11
+	JZ       l512qnos
+	KMOVQ    (R11), K2
+	VADDPS   Z29, Z1, K2, Z1
+	KSHIFTRQ $16, K2, K2
+	VADDPS   Z29, Z3, K2, Z3
+	KSHIFTRQ $16, K2, K2
+	VADDPS   Z29, Z5, K2, Z5
+	KSHIFTRQ $16, K2, K2
+	VADDPS   Z29, Z7, K2, Z7
+
+l512qnos:
+	VMULPS Z30, Z0, Z0
+	VMULPS Z30, Z2, Z2
+	VMULPS Z30, Z4, Z4
+	VMULPS Z30, Z6, Z6
+	VADDPS Z1, Z0, Z0
+	VADDPS Z3, Z2, Z2
+	VADDPS Z5, Z4, Z4
+	VADDPS Z7, Z6, Z6
+	VCMPPS $0x0d, Z31, Z0, K3
+	VCMPPS $0x0d, Z31, Z2, K4
+	VCMPPS $0x0d, Z31, Z4, K5
+	VCMPPS $0x0d, Z31, Z6, K6
+	TESTQ  SI, SI
+	JZ     l512qsoft
+	KNOTW  K3, K7
+	VMOVAPS.Z Z0, K7, Z0
+	KNOTW  K4, K7
+	VMOVAPS.Z Z2, K7, Z2
+	KNOTW  K5, K7
+	VMOVAPS.Z Z4, K7, Z4
+	KNOTW  K6, K7
+	VMOVAPS.Z Z6, K7, Z6
+	JMP    l512qout
+
+l512qsoft:
+	VSUBPS Z31, Z0, K3, Z0
+	VSUBPS Z31, Z2, K4, Z2
+	VSUBPS Z31, Z4, K5, Z4
+	VSUBPS Z31, Z6, K6, Z6
+
+l512qout:
+	KUNPCKWD K3, K4, K3 // K3 = K4:K3
+	KUNPCKWD K5, K6, K5 // K5 = K6:K5
+	KUNPCKDQ K3, K5, K3 // K3 = K5:K3, the 64 spikes of the word
+	KMOVQ    K3, (R12)
+	TESTQ    R14, R14
+	JZ       l512qnc
+	KMOVQ    K3, AX
+	POPCNTQ  AX, AX
+	ADDQ     AX, (R14)
+	NEGQ     AX        // CF = 1 when the word is not zero
+	ADCQ     $0, 8(R14)
+	ADDQ     $16, R14
+
+l512qnc:
+	LIFNEXT
+	JNZ l512qstep
+
+	MOVQ  lifFrame_h(DI), AX
+	TESTQ AX, AX
+	JZ    l512qnh
+	VMOVUPS Z0, (AX)(CX*1)
+	VMOVUPS Z2, 64(AX)(CX*1)
+	VMOVUPS Z4, 128(AX)(CX*1)
+	VMOVUPS Z6, 192(AX)(CX*1)
+
+l512qnh:
+	ADDQ $4, BX
+	CMPQ BX, lifFrame_nblk(DI)
+	JLT  l512blk
+	JMP  l512pixend
 
 // lifMask<>: 16 dwords of -1 then 16 of 0; the 16 dwords at byte offset
 // 4·(16−n) are the AVX2 masks of the first n lanes of a block.

@@ -42,10 +42,12 @@ type lifFrame struct {
 	xPix, xStep, gStep, rPix, rStep, sPix, sStep int
 	hPix, oPix, oStep                            int
 	npix, steps                                  int
-	nblk                                         int // 16-channel blocks, the last one possibly partial
-	tailN                                        int // channels in the last block, 1..16
-	tailK                                        int // lane mask of the last block
-	hard                                         int // 1: hard reset
+	nblk                                         int            // 16-channel blocks, the last one possibly partial
+	tailN                                        int            // channels in the last block, 1..16
+	tailK                                        int            // lane mask of the last block
+	hard                                         int            // 1: hard reset
+	qblk                                         int            // blocks run four at a time (a multiple of 4, ≤ nblk; AVX-512 only)
+	cnt                                          unsafe.Pointer // nil, or counts to add to (AVX-512 quad path only, every block a quad)
 	lam, vth                                     float32
 }
 

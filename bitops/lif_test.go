@@ -233,6 +233,13 @@ func TestLIF(t *testing.T) {
 		for range 100 {
 			lifCompare(t, k, newLIFCase(rng, 1+rng.IntN(600), 1+rng.IntN(20), 1+rng.IntN(6)))
 		}
+		// Whole output words only: the AVX-512 quad path does all the
+		// work, counting included.
+		for _, C := range []int{64, 128, 192, 256, 512} {
+			for range 12 {
+				lifCompare(t, k, newLIFCase(rng, C, 1+rng.IntN(9), 1+rng.IntN(5)))
+			}
+		}
 	}
 }
 
@@ -247,7 +254,7 @@ func TestLIFSpecial(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	for _, k := range allSets() {
 		for range 200 {
-			c := newLIFCase(rng, 1+rng.IntN(70), 1+rng.IntN(3), 1+rng.IntN(4))
+			c := newLIFCase(rng, []int{64, 128, 1 + rng.IntN(70)}[rng.IntN(3)], 1+rng.IntN(3), 1+rng.IntN(4))
 			for _, x := range [][]float32{c.r.X, c.r.Gate, c.r.Res, c.st0} {
 				for i := range x {
 					if rng.IntN(2) == 0 {
