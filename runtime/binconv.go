@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	"math/bits"
 
 	"github.com/bsnn/bsnn/bitops"
 	"github.com/bsnn/bsnn/model"
@@ -16,8 +17,9 @@ import (
 // halo as wide as the padding, so each row (the K×K taps of one output
 // pixel) is K runs of K·words-per-pixel contiguous words read in place by
 // bitops.AndGemmRows; nothing is gathered. A row's popcount, which the AND
-// form needs, is the sum of its taps' counts from a per-pixel count map made
-// once per pass. The sparse kernel, which skips zero words inside a row,
+// form needs, is the sum of its taps' spike counts: a count job makes each
+// frame's per-pixel counts once per pass and box-sums them into every output
+// pixel's patch count, so a row costs the kernel a table lookup. The sparse kernel, which skips zero words inside a row,
 // works on gathered rows (im2col; padding is zero spikes). Either way rows of
 // a silent frame, and rows whose whole patch is silent, are not computed:
 // their output is the layer's bias.
@@ -36,8 +38,10 @@ type binConv struct {
 	scale   []float32
 	bias    []float32
 	silent  []float32 // output of an all-zero patch: float32(0·Scale)+Bias
-	counts  []int32   // per frame, spike count of every pixel of the haloed map
-	cframe  int       // counts per frame
+	pops    []int32   // per frame, the patch spike count of every output pixel
+	p0      []int32   // per output pixel, the word offset of its top-left tap in a haloed frame
+	pixcnt  []int32   // per worker, the spike count of every pixel of a haloed frame (halo 0)
+	cframe  int       // pixels of a haloed frame
 
 	rows   int  // this pass
 	grain  int  // this pass: rows per unit, at most rowGrain
@@ -83,8 +87,17 @@ func (c *binConv) need() need {
 func (c *binConv) prepare() {
 	c.direct = c.in.halo >= c.pad
 	if c.direct {
-		c.cframe = (c.ih + 2*c.in.halo) * (c.iw + 2*c.in.halo)
-		c.counts = make([]int32, c.e.cfg.batch*c.in.steps*c.cframe)
+		h := c.in.halo
+		rowPix := c.iw + 2*h
+		c.cframe = (c.ih + 2*h) * rowPix
+		c.pixcnt = make([]int32, c.e.cfg.threads*c.cframe)
+		ohw := c.oh * c.ow
+		c.pops = make([]int32, c.e.cfg.batch*c.in.steps*ohw)
+		c.p0 = make([]int32, ohw)
+		for q := range c.p0 {
+			oy, ox := q/c.ow, q%c.ow
+			c.p0[q] = int32(((oy*c.stride-c.pad+h)*rowPix + ox*c.stride - c.pad + h) * c.in.pw)
+		}
 	}
 }
 
@@ -138,22 +151,48 @@ func (c *binConv) run(e *Engine) {
 // The halo's counts stay zero.
 type countJob struct{ c *binConv }
 
-func (j *countJob) unit(_, f int) {
+func (j *countJob) unit(w, f int) {
 	c := j.c
 	in := c.in
-	cnt := c.counts[f*c.cframe : (f+1)*c.cframe]
 	if in.nnz[f] == 0 {
 		return // rows of a silent frame are skipped before counts are read
 	}
 	src := in.s[f*in.frame : (f+1)*in.frame]
 	pw, h := in.pw, in.halo
 	rowPix := c.iw + 2*h
-	k := c.e.k
+	cnt := c.pixcnt[w*c.cframe : (w+1)*c.cframe]
 	for y := 0; y < c.ih; y++ {
 		base := (y+h)*rowPix + h
-		for x := 0; x < c.iw; x++ {
-			o := (base + x) * pw
-			cnt[base+x] = int32(k.Popcount(src[o : o+pw]))
+		row := cnt[base : base+c.iw]
+		ws := src[base*pw : (base+c.iw)*pw]
+		if pw == 1 {
+			for x := range row {
+				row[x] = int32(bits.OnesCount64(ws[x]))
+			}
+			continue
+		}
+		for x := range row {
+			n := 0
+			for _, v := range ws[x*pw : (x+1)*pw] {
+				n += bits.OnesCount64(v)
+			}
+			row[x] = int32(n)
+		}
+	}
+	// Box sums, taps in row order; the halo's counts are zero.
+	pops := c.pops[f*c.oh*c.ow : (f+1)*c.oh*c.ow]
+	for oy := 0; oy < c.oh; oy++ {
+		top := (oy*c.stride - c.pad + h) * rowPix
+		out := pops[oy*c.ow : (oy+1)*c.ow]
+		for ox := range out {
+			p := top + ox*c.stride - c.pad + h
+			s := int32(0)
+			for ky := 0; ky < c.kh; ky++ {
+				for _, v := range cnt[p+ky*rowPix : p+ky*rowPix+c.kw] {
+					s += v
+				}
+			}
+			out[ox] = s
 		}
 	}
 }
@@ -170,8 +209,11 @@ func (c *binConv) unit(w, u int) {
 	if c.direct && !c.sparse {
 		off, pop = sc.idx[rowGrain:2*rowGrain], sc.idx[2*rowGrain:3*rowGrain]
 	}
-	for r := lo; r < hi; r++ {
-		f := r / ohw
+	f, q := lo/ohw, lo%ohw
+	for r := lo; r < hi; r, q = r+1, q+1 {
+		if q == ohw {
+			f, q = f+1, 0
+		}
 		orow := c.out.f[r*n : (r+1)*n]
 		if c.in.nnz[f] == 0 {
 			copy(orow, c.silent)
@@ -180,9 +222,10 @@ func (c *binConv) unit(w, u int) {
 		}
 		var z int
 		if off != nil {
-			z = c.locate(&off[k], &pop[k], f, r-f*ohw)
+			s := c.pops[r]
+			off[k], pop[k], z = int32(f*c.in.frame)+c.p0[q], s, int(s)
 		} else {
-			z = c.gather(sc.u64[k*rw:(k+1)*rw], f, r-f*ohw)
+			z = c.gather(sc.u64[k*rw:(k+1)*rw], f, q)
 		}
 		if z == 0 {
 			copy(orow, c.silent)
@@ -229,27 +272,6 @@ func (c *binConv) unit(w, u int) {
 			orow[o] = float32(float32(a[o])*scale[o]) + bias[o]
 		}
 	}
-}
-
-// locate sets the in-place row of output pixel q of frame f: the word
-// offset of its top-left tap in the haloed map and its spike count, which
-// it returns.
-func (c *binConv) locate(off, pop *int32, f, q int) int {
-	in := c.in
-	h := in.halo
-	rowPix := c.iw + 2*h
-	oy, ox := q/c.ow, q%c.ow
-	p0 := (oy*c.stride-c.pad+h)*rowPix + ox*c.stride - c.pad + h
-	cnt := c.counts[f*c.cframe:]
-	s := int32(0)
-	for ky := 0; ky < c.kh; ky++ {
-		for _, v := range cnt[p0+ky*rowPix : p0+ky*rowPix+c.kw] {
-			s += v
-		}
-	}
-	*off = int32(f*in.frame + p0*in.pw)
-	*pop = s
-	return int(s)
 }
 
 // gather writes the patch of output pixel q of frame f into dst and returns
