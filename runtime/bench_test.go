@@ -111,7 +111,7 @@ func BenchmarkBatch(b *testing.B) {
 		m    *model.Model
 	}{{"mnist", mn}, {"resnet19", r19}} {
 		xs := randomInput(net.m, rand.New(rand.NewPCG(1, 1)), 32)
-		for _, bs := range []int{1, 32} {
+		for _, bs := range []int{1, 2, 4, 8, 32} {
 			b.Run(fmt.Sprintf("%s/b%d", net.name, bs), func(b *testing.B) {
 				e, err := New(net.m, WithThreads(1), WithBatch(bs))
 				if err != nil {

@@ -41,7 +41,7 @@ type binConv struct {
 	pops    []int32   // per frame, the patch spike count of every output pixel
 	p0      []int32   // per output pixel, the word offset of its top-left tap in a haloed frame
 	pixcnt  []int32   // per worker, the spike count of every pixel of a haloed frame (halo 0)
-	cframe  int       // pixels of a haloed frame
+	cframe  int       // a worker's pixcnt: pixels of a haloed frame, then its row sums
 
 	rows   int  // this pass
 	grain  int  // this pass: rows per unit, at most rowGrain
@@ -90,6 +90,8 @@ func (c *binConv) prepare() {
 		h := c.in.halo
 		rowPix := c.iw + 2*h
 		c.cframe = (c.ih + 2*h) * rowPix
+		// A worker's counts, then its row sums (one row of ow per haloed row).
+		c.cframe += (c.ih + 2*h) * c.ow
 		c.pixcnt = make([]int32, c.e.cfg.threads*c.cframe)
 		ohw := c.oh * c.ow
 		c.pops = make([]int32, c.e.cfg.batch*c.in.steps*ohw)
@@ -179,20 +181,41 @@ func (j *countJob) unit(w, f int) {
 			row[x] = int32(n)
 		}
 	}
-	// Box sums, taps in row order; the halo's counts are zero.
-	pops := c.pops[f*c.oh*c.ow : (f+1)*c.oh*c.ow]
-	for oy := 0; oy < c.oh; oy++ {
-		top := (oy*c.stride - c.pad + h) * rowPix
-		out := pops[oy*c.ow : (oy+1)*c.ow]
+	// Box sums, separable: each haloed row's kw-wide sums at the output
+	// columns, then kh of those down; the halo's counts are zero. Integer
+	// sums, so the order does not matter.
+	hs := cnt[(c.ih+2*h)*rowPix:]
+	for y := 0; y < c.ih+2*h; y++ {
+		row := cnt[y*rowPix : (y+1)*rowPix]
+		out := hs[y*c.ow : (y+1)*c.ow]
+		if c.kw == 3 && c.stride == 1 {
+			x0 := h - c.pad
+			row = row[x0 : x0+c.ow+2]
+			for ox := range out {
+				out[ox] = row[ox] + row[ox+1] + row[ox+2]
+			}
+			continue
+		}
 		for ox := range out {
-			p := top + ox*c.stride - c.pad + h
+			p := ox*c.stride - c.pad + h
 			s := int32(0)
-			for ky := 0; ky < c.kh; ky++ {
-				for _, v := range cnt[p+ky*rowPix : p+ky*rowPix+c.kw] {
-					s += v
-				}
+			for _, v := range row[p : p+c.kw] {
+				s += v
 			}
 			out[ox] = s
+		}
+	}
+	pops := c.pops[f*c.oh*c.ow : (f+1)*c.oh*c.ow]
+	for oy := 0; oy < c.oh; oy++ {
+		out := pops[oy*c.ow : (oy+1)*c.ow]
+		y0 := oy*c.stride - c.pad + h
+		copy(out, hs[y0*c.ow:(y0+1)*c.ow])
+		for ky := 1; ky < c.kh; ky++ {
+			add := hs[(y0+ky)*c.ow : (y0+ky+1)*c.ow]
+			add = add[:len(out)]
+			for ox, v := range add {
+				out[ox] += v
+			}
 		}
 	}
 }
