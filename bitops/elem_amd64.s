@@ -546,7 +546,8 @@ l2nh:
 
 // func statSpatialAVX512(sum *float64, x *float32, pixels, stride, nblk int)
 // nblk blocks of 16 channels; each lane adds its channel's pixels in pixel
-// order into a float64 accumulator (Z0 channels 0-7, Z1 8-15).
+// order into a float64 accumulator (Z0 channels 0-7, Z1 8-15; four blocks
+// at a time in Z0-Z7 while at least four are left).
 // pixels, nblk > 0; stride in floats.
 TEXT ·statSpatialAVX512(SB), NOSPLIT, $0-40
 	MOVQ sum+0(FP), DI
@@ -554,6 +555,59 @@ TEXT ·statSpatialAVX512(SB), NOSPLIT, $0-40
 	MOVQ stride+24(FP), DX
 	SHLQ $2, DX
 	MOVQ nblk+32(FP), BX
+
+	// Four blocks at a time: eight independent sums, so the VADDPD latency
+	// is hidden (two chains would leave the adder waiting).
+ss512quad:
+	CMPQ   BX, $4
+	JLT    ss512rest
+	MOVQ   SI, R8
+	MOVQ   pixels+16(FP), CX
+	VXORPD Z0, Z0, Z0
+	VXORPD Z1, Z1, Z1
+	VXORPD Z2, Z2, Z2
+	VXORPD Z3, Z3, Z3
+	VXORPD Z4, Z4, Z4
+	VXORPD Z5, Z5, Z5
+	VXORPD Z6, Z6, Z6
+	VXORPD Z7, Z7, Z7
+
+ss512qpix:
+	VCVTPS2PD (R8), Z8
+	VCVTPS2PD 32(R8), Z9
+	VCVTPS2PD 64(R8), Z10
+	VCVTPS2PD 96(R8), Z11
+	VCVTPS2PD 128(R8), Z12
+	VCVTPS2PD 160(R8), Z13
+	VCVTPS2PD 192(R8), Z14
+	VCVTPS2PD 224(R8), Z15
+	VADDPD    Z8, Z0, Z0
+	VADDPD    Z9, Z1, Z1
+	VADDPD    Z10, Z2, Z2
+	VADDPD    Z11, Z3, Z3
+	VADDPD    Z12, Z4, Z4
+	VADDPD    Z13, Z5, Z5
+	VADDPD    Z14, Z6, Z6
+	VADDPD    Z15, Z7, Z7
+	ADDQ      DX, R8
+	DECQ      CX
+	JNZ       ss512qpix
+	VMOVUPD   Z0, (DI)
+	VMOVUPD   Z1, 64(DI)
+	VMOVUPD   Z2, 128(DI)
+	VMOVUPD   Z3, 192(DI)
+	VMOVUPD   Z4, 256(DI)
+	VMOVUPD   Z5, 320(DI)
+	VMOVUPD   Z6, 384(DI)
+	VMOVUPD   Z7, 448(DI)
+	ADDQ      $512, DI
+	ADDQ      $256, SI
+	SUBQ      $4, BX
+	JMP       ss512quad
+
+ss512rest:
+	TESTQ BX, BX
+	JZ    ss512done
 
 ss512blk:
 	MOVQ   SI, R8
@@ -575,6 +629,8 @@ ss512pix:
 	ADDQ      $64, SI
 	DECQ      BX
 	JNZ       ss512blk
+
+ss512done:
 	VZEROUPPER
 	RET
 
