@@ -44,6 +44,10 @@ func (o *poolOp) run(e *Engine) {
 }
 
 func (o *poolOp) unit(w, u int) {
+	if o.in.spikes {
+		o.spikeUnit(w, u)
+		return
+	}
 	oh := o.out.shape.H
 	f, oy := u/oh, u%oh
 	in, out := o.in, o.out
@@ -133,6 +137,67 @@ func (o *poolOp) unit(w, u int) {
 			for c, a := range acc {
 				df[c] = float32(a / float64(n))
 			}
+		}
+	}
+	if out.spikes {
+		atomic.AddInt64(&out.nnz[f], nnz)
+		atomic.AddInt64(&out.nzw[f], nzw)
+	}
+}
+
+// spikeUnit is unit for spike inputs: a window is clipped to the map once
+// per output pixel, and taps are addressed from row bases (pixels of a row
+// are pw words apart whatever the halo). Max ORs the words; average counts
+// each channel's spikes and looks the quotient up.
+func (o *poolOp) spikeUnit(w, u int) {
+	in, out := o.in, o.out
+	oh, ow := out.shape.H, out.shape.W
+	f, oy := u/oh, u%oh
+	C, ih, iw, pw := in.shape.C, in.shape.H, in.shape.W, in.pw
+	K, S, P := o.l.Kernel, o.l.Stride, o.l.Pad
+	y0, y1 := max(0, oy*S-P), min(ih, oy*S-P+K)
+	src := in.s[f*in.frame : (f+1)*in.frame]
+	rs := in.rowStride()
+	top := in.px(y0 * iw) // word of pixel (y0, 0)
+	var nnz, nzw int64
+	cnt := o.e.scratch[w].i32[:C]
+	for ox := 0; ox < ow; ox++ {
+		x0, x1 := max(0, ox*S-P), min(iw, ox*S-P+K)
+		q := oy*ow + ox
+		if out.spikes {
+			dw := out.s[f*out.frame+out.px(q) : f*out.frame+out.px(q)+out.pw]
+			dw = dw[:pw]
+			for j := range dw {
+				var v uint64
+				for y := y0; y < y1; y++ {
+					row := top + (y-y0)*rs + j
+					for x := x0; x < x1; x++ {
+						v |= src[row+x*pw]
+					}
+				}
+				dw[j] = v
+				nnz += int64(bits.OnesCount64(v))
+				nzw += int64((v | -v) >> 63)
+			}
+			continue
+		}
+		// Average (a max pool over spikes keeps spikes as output).
+		clear(cnt)
+		for y := y0; y < y1; y++ {
+			row := src[top+(y-y0)*rs+x0*pw : top+(y-y0)*rs+x1*pw]
+			for i, v := range row {
+				base := (i % pw) * 64
+				for v != 0 {
+					cnt[base+bits.TrailingZeros64(v)]++
+					v &= v - 1
+				}
+			}
+		}
+		n := (y1 - y0) * (x1 - x0)
+		qt := o.quot[n*(K*K+1) : (n+1)*(K*K+1)]
+		df := out.f[f*out.frame+q*C : f*out.frame+(q+1)*C]
+		for c, k := range cnt[:len(df)] {
+			df[c] = qt[k]
 		}
 	}
 	if out.spikes {
