@@ -94,7 +94,8 @@ func BenchmarkBinConvDensity(b *testing.B) {
 }
 
 // BenchmarkBatch measures per-sample throughput of InferBatch at batch 1
-// and 32 on one thread (samples/s), on the MNIST net and ResNet-19.
+// and 32 on one and two threads (samples/s), on the MNIST net and
+// ResNet-19.
 func BenchmarkBatch(b *testing.B) {
 	r19, err := arch.ResNet19(arch.ResNet19Config{})
 	if err != nil {
@@ -111,23 +112,25 @@ func BenchmarkBatch(b *testing.B) {
 		m    *model.Model
 	}{{"mnist", mn}, {"resnet19", r19}} {
 		xs := randomInput(net.m, rand.New(rand.NewPCG(1, 1)), 32)
-		for _, bs := range []int{1, 2, 4, 8, 32} {
-			b.Run(fmt.Sprintf("%s/b%d", net.name, bs), func(b *testing.B) {
-				e, err := New(net.m, WithThreads(1), WithBatch(bs))
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer e.Close()
-				if _, err := e.InferBatch(xs); err != nil {
-					b.Fatal(err)
-				}
-				for b.Loop() {
+		for _, th := range []int{1, 2} {
+			for _, bs := range []int{1, 32} {
+				b.Run(fmt.Sprintf("%s/t%d/b%d", net.name, th, bs), func(b *testing.B) {
+					e, err := New(net.m, WithThreads(th), WithBatch(bs))
+					if err != nil {
+						b.Fatal(err)
+					}
+					defer e.Close()
 					if _, err := e.InferBatch(xs); err != nil {
 						b.Fatal(err)
 					}
-				}
-				b.ReportMetric(float64(len(xs))*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
-			})
+					for b.Loop() {
+						if _, err := e.InferBatch(xs); err != nil {
+							b.Fatal(err)
+						}
+					}
+					b.ReportMetric(float64(len(xs))*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+				})
+			}
 		}
 	}
 }

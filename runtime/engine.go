@@ -115,6 +115,7 @@ func New(m *model.Model, opts ...Option) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("runtime: %w", err)
 	}
+	cfg.batch = passBatch(shapes, m.Input.Timesteps, cfg.batch)
 	e := &Engine{m: m, shapes: shapes, cfg: cfg, k: cfg.kernels, T: m.Input.Timesteps}
 	if err := e.compile(); err != nil {
 		return nil, err
@@ -124,6 +125,25 @@ func New(m *model.Model, opts ...Option) (*Engine, error) {
 	// without Close still stops them once it is collected.
 	goruntime.AddCleanup(e, func(p *pool) { p.close() }, e.pool)
 	return e, nil
+}
+
+// passBudget bounds the largest activation map of one pass (over all its
+// samples). A pass runs layer by layer over every sample at once, so a
+// pass whose maps outgrow the caches reads them back from memory at every
+// layer: with 32 samples a pass, ResNet-19 and the MNIST net ran 15–28 %
+// slower per sample than one sample at a time, and passes of 1–4 samples
+// ran alike on one thread.
+const passBudget = 4 << 20
+
+// passBatch is how many samples a pass of InferBatch runs: the requested
+// batch, or fewer so that the largest map (float32, every step) of a pass
+// stays within passBudget; at least 1.
+func passBatch(shapes []model.Shape, T, batch int) int {
+	per := 1
+	for _, s := range shapes {
+		per = max(per, 4*T*s.Size())
+	}
+	return max(1, min(batch, passBudget/per))
 }
 
 // Close stops the worker goroutines. The Engine must not be used after.

@@ -138,8 +138,11 @@ func WithSparseThreshold(f float64) Option {
 func WithSeed(seed uint64) Option { return func(c *config) { c.seed = seed } }
 
 // WithBatch sets how many samples one pass of InferBatch runs together
-// (default 1). Buffers grow in proportion; larger batches load each weight
-// block once for more rows.
+// (default 1): each layer then runs once for all of them, which gives
+// threads more rows to share. Buffers grow in proportion, up to a pass
+// whose largest activation map is about 4 MiB; a larger batch runs in
+// passes of that size, since maps that leave the caches cost more than
+// the larger pass saves.
 func WithBatch(n int) Option {
 	return func(c *config) {
 		if n < 1 {
