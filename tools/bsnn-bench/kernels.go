@@ -52,7 +52,7 @@ func convShape(name, net string, h, w, cin, cout int) gemmShape {
 	g := &convGeom{h: h, w: w, cin: cin}
 	return gemmShape{
 		name: name, m: h * w, n: cout, words: 9 * g.pw(), conv: g,
-		desc: fmt.Sprintf("%s 3×3 conv %d→%d on %d×%d through AndGemmRows (rows read in place, %d-word pixels)", net, cin, cout, h, w, g.pw()),
+		desc: fmt.Sprintf("%s 3×3 conv %d→%d on %d×%d through AndGemmRows or, where the set runs it, AndConvRowsT (rows read in place, %d-word pixels)", net, cin, cout, h, w, g.pw()),
 	}
 }
 
@@ -69,9 +69,9 @@ var kernelShapes = []gemmShape{
 	convShape("rows-conv-64-14x14", "MNIST net", 14, 14, 64, 64),
 }
 
-// rowsPerCall caps the rows of one AndGemmRows call, as the runtime cuts a
-// conv into row bands of a few hundred pixels.
-const rowsPerCall = 256
+// rowsPerCall caps the rows of one direct-conv kernel call, as the runtime
+// cuts a conv into units of 32 rows.
+const rowsPerCall = 32
 
 // peakReps is the repetition count of one PopcountPeak call
 // (peakReps·PeakWords·64 binary MACs, about 0.1-1 ms).
@@ -427,6 +427,33 @@ func gemmJob(k *bitops.Kernels, sh gemmShape, in *gemmInputs, threads int, r *Re
 		g := sh.conv
 		pw := g.pw()
 		j.macs = float64(sh.m) * float64(sh.n) * 9 * float64(g.cin)
+		if k.WideRows(words) {
+			// The set's word-major kernel, as the runtime runs it: the
+			// affine fused, float rows written through a row map.
+			wt := bitops.TransposeWords(in.w, sh.n, words)
+			fdst := make([]float32, sh.m*sh.n)
+			ones, zeros := make([]float32, sh.n), make([]float32, sh.n)
+			for i := range ones {
+				ones[i] = 1
+			}
+			orow := make([]int32, sh.m)
+			for i := range orow {
+				orow[i] = int32(i)
+			}
+			r.Desc += " (AndConvRowsT)"
+			j.op = func() error {
+				return split(threads, sh.m, 4, func(_, lo, hi int) error {
+					for a := lo; a < hi; a += rowsPerCall {
+						b := min(a+rowsPerCall, hi)
+						if err := k.AndConvRowsT(fdst, orow[a:b], in.s, in.off[a:b], in.pop[a:b], 3, (g.w+2)*pw, 3*pw, wt, sh.n, ones, zeros); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+			}
+			break
+		}
 		j.op = func() error {
 			return split(threads, sh.m, 4, func(_, lo, hi int) error {
 				for a := lo; a < hi; a += rowsPerCall {
