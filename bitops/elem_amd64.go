@@ -31,21 +31,15 @@ var avx512Elem = elemSet{
 		statSpatialAsm(statSpatialAVX512, 16, sum, x, pixels, stride)
 	},
 	lif: func(r LIFRun, counts []int64) {
+		// Whole output words, bits past C included, and the counts: no
+		// lifFinish.
 		f := lifFrameOf(&r, (r.C+15)/16)
-		// Whole output words run four blocks at a time; when every block
-		// is in one, the routine also does lifFinish's counting, and
-		// there are no bits past C to clear.
 		f.qblk = 4 * (r.C / 64)
-		if r.C%64 == 0 {
-			if counts != nil {
-				raceWrite(counts[:2*r.Steps])
-				f.cnt = unsafe.Pointer(&counts[0])
-			}
-			lifAVX512(&f)
-			return
+		if counts != nil {
+			raceWrite(counts[:2*r.Steps])
+			f.cnt = unsafe.Pointer(&counts[0])
 		}
 		lifAVX512(&f)
-		lifFinish(&r, counts, true)
 	},
 	scaleBias: func(dst []float32, acc []int32, m int, scale, bias []float32) {
 		scaleBiasAsm(scaleBiasAVX512, dst, acc, m, scale, bias)

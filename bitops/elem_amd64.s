@@ -189,82 +189,174 @@ GLOBL lifOne<>(SB), RODATA|NOPTR, $4
 	ADDQ AX, lifFrame_out(DI)
 
 // func lifAVX512(f *lifFrame)
-// Z0 h, Z1 z, Z29 1, Z30 λ, Z31 Vth; K1 lanes of the block, K2 spike
-// shortcut bits, K3 spikes, K4 lanes that did not spike.
+// A word (four blocks, 64 channels) at a time: Z0/Z2/Z4/Z6 the membranes
+// and Z1/Z3/Z5/Z7 the inputs of its blocks, so four dependency chains
+// through the steps overlap and the pointer and branch work is shared.
+// Full words run l512quad; the last word when C%64 ≠ 0 runs masked: K1,
+// K4, K5, K6 hold the lanes of its four blocks, below C, so its loads,
+// state store and spikes stop at C;
+// K2 spike shortcut bits, K3 spikes, K7 lanes that did not spike. Each
+// step gathers the word's spikes in SI, stores it with one MOVQ and, when
+// lifFrame.cnt is set, adds its popcount and whether it is non-zero to the
+// step's two counters (R14).
 TEXT ·lifAVX512(SB), NOSPLIT, $0-8
 	MOVQ         f+0(FP), DI
 	VBROADCASTSS lifFrame_lam(DI), Z30
 	VBROADCASTSS lifFrame_vth(DI), Z31
 	VBROADCASTSS lifOne<>(SB), Z29
-	MOVQ         lifFrame_hard(DI), SI
 	MOVQ         lifFrame_npix(DI), DX
 
 l512pix:
 	XORQ BX, BX
 
-l512blk:
-	CMPQ BX, lifFrame_qblk(DI)
-	JLT  l512quad
-	MOVL    $0xffff, AX
-	LEAQ    1(BX), CX
-	CMPQ    CX, lifFrame_nblk(DI)
-	CMOVQEQ lifFrame_tailK(DI), AX
-	KMOVW   AX, K1
-	MOVQ    BX, CX
-	SHLQ    $6, CX
-	VPXORD  Z0, Z0, Z0
-	MOVQ    lifFrame_h(DI), AX
-	TESTQ   AX, AX
-	JZ      l512h0
+l512word:
+	CMPQ     BX, lifFrame_qblk(DI)
+	JLT      l512quad
+	MOVQ     $-1, AX
+	LEAQ     4(BX), CX
+	CMPQ     CX, lifFrame_nblk(DI)
+	CMOVQGE  lifFrame_lastK(DI), AX // the last word: lanes below C
+	KMOVQ    AX, K1
+	KSHIFTRQ $16, K1, K4
+	KSHIFTRQ $32, K1, K5
+	KSHIFTRQ $48, K1, K6
+	MOVQ     BX, CX
+	SHLQ     $6, CX
+	VPXORD   Z0, Z0, Z0
+	VPXORD   Z2, Z2, Z2
+	VPXORD   Z4, Z4, Z4
+	VPXORD   Z6, Z6, Z6
+	MOVQ     lifFrame_h(DI), AX
+	TESTQ    AX, AX
+	JZ       l512h0
 	VMOVUPS.Z (AX)(CX*1), K1, Z0
+	VMOVUPS.Z 64(AX)(CX*1), K4, Z2
+	VMOVUPS.Z 128(AX)(CX*1), K5, Z4
+	VMOVUPS.Z 192(AX)(CX*1), K6, Z6
 
 l512h0:
 	LIFPTRS
+	MOVQ lifFrame_cnt(DI), R14
 
 l512step:
 	VMOVUPS.Z (R8), K1, Z1
+	VMOVUPS.Z 64(R8), K4, Z3
+	VMOVUPS.Z 128(R8), K5, Z5
+	VMOVUPS.Z 192(R8), K6, Z7
 	TESTQ     R9, R9
 	JZ        l512nog
 	VMULPS.Z  (R9), Z1, K1, Z1
+	VMULPS.Z  64(R9), Z3, K4, Z3
+	VMULPS.Z  128(R9), Z5, K5, Z5
+	VMULPS.Z  192(R9), Z7, K6, Z7
 
 l512nog:
 	TESTQ    R10, R10
 	JZ       l512nor
 	VADDPS.Z (R10), Z1, K1, Z1
+	VADDPS.Z 64(R10), Z3, K4, Z3
+	VADDPS.Z 128(R10), Z5, K5, Z5
+	VADDPS.Z 192(R10), Z7, K6, Z7
 
 l512nor:
-	TESTQ  R11, R11
-	JZ     l512nos
-	KMOVW  (R11), K2
-	VADDPS Z29, Z1, K2, Z1
+	TESTQ    R11, R11
+	JZ       l512nos
+	KMOVQ    (R11), K2 // the word's shortcut spikes (pad bits: masked lanes only)
+	VADDPS   Z29, Z1, K2, Z1
+	KSHIFTRQ $16, K2, K2
+	VADDPS   Z29, Z3, K2, Z3
+	KSHIFTRQ $16, K2, K2
+	VADDPS   Z29, Z5, K2, Z5
+	KSHIFTRQ $16, K2, K2
+	VADDPS   Z29, Z7, K2, Z7
 
 l512nos:
 	VMULPS Z30, Z0, Z0
+	VMULPS Z30, Z2, Z2
+	VMULPS Z30, Z4, Z4
+	VMULPS Z30, Z6, Z6
 	VADDPS Z1, Z0, Z0
-	VCMPPS $0x0d, Z31, Z0, K1, K3 // u >= Vth (ordered: NaN does not spike)
-	TESTQ  SI, SI
-	JZ     l512soft
-	KNOTW  K3, K4
-	VMOVAPS.Z Z0, K4, Z0 // +0 where it spiked
-	JMP    l512out
+	VADDPS Z3, Z2, Z2
+	VADDPS Z5, Z4, Z4
+	VADDPS Z7, Z6, Z6
+	XORQ   SI, SI
+	CMPQ   lifFrame_hard(DI), $0
+	JEQ    l512soft
+
+	// Hard reset: u >= Vth spikes (ordered: NaN does not), h = +0 there.
+	VCMPPS    $0x0d, Z31, Z0, K1, K3
+	KNOTW     K3, K7
+	VMOVAPS.Z Z0, K7, Z0
+	KMOVW     K3, AX
+	ORQ       AX, SI
+	VCMPPS    $0x0d, Z31, Z2, K4, K3
+	KNOTW     K3, K7
+	VMOVAPS.Z Z2, K7, Z2
+	KMOVW     K3, AX
+	SHLQ      $16, AX
+	ORQ       AX, SI
+	VCMPPS    $0x0d, Z31, Z4, K5, K3
+	KNOTW     K3, K7
+	VMOVAPS.Z Z4, K7, Z4
+	KMOVW     K3, AX
+	SHLQ      $32, AX
+	ORQ       AX, SI
+	VCMPPS    $0x0d, Z31, Z6, K6, K3
+	KNOTW     K3, K7
+	VMOVAPS.Z Z6, K7, Z6
+	KMOVW     K3, AX
+	SHLQ      $48, AX
+	ORQ       AX, SI
+	JMP       l512out
 
 l512soft:
-	VSUBPS Z31, Z0, K3, Z0 // u − Vth where it spiked, u elsewhere
+	// Soft reset: h = u − Vth where it spiked, u elsewhere.
+	VCMPPS $0x0d, Z31, Z0, K1, K3
+	VSUBPS Z31, Z0, K3, Z0
+	KMOVW  K3, AX
+	ORQ    AX, SI
+	VCMPPS $0x0d, Z31, Z2, K4, K3
+	VSUBPS Z31, Z2, K3, Z2
+	KMOVW  K3, AX
+	SHLQ   $16, AX
+	ORQ    AX, SI
+	VCMPPS $0x0d, Z31, Z4, K5, K3
+	VSUBPS Z31, Z4, K3, Z4
+	KMOVW  K3, AX
+	SHLQ   $32, AX
+	ORQ    AX, SI
+	VCMPPS $0x0d, Z31, Z6, K6, K3
+	VSUBPS Z31, Z6, K3, Z6
+	KMOVW  K3, AX
+	SHLQ   $48, AX
+	ORQ    AX, SI
 
 l512out:
-	KMOVW K3, (R12)
+	MOVQ    SI, (R12)
+	TESTQ   R14, R14
+	JZ      l512nc
+	POPCNTQ SI, AX
+	ADDQ    AX, (R14)
+	NEGQ    SI         // CF = 1 when the word is not zero
+	ADCQ    $0, 8(R14)
+	ADDQ    $16, R14
+
+l512nc:
 	LIFNEXT
-	JNZ   l512step
+	JNZ l512step
 
 	MOVQ  lifFrame_h(DI), AX
 	TESTQ AX, AX
 	JZ    l512nh
 	VMOVUPS Z0, K1, (AX)(CX*1)
+	VMOVUPS Z2, K4, 64(AX)(CX*1)
+	VMOVUPS Z4, K5, 128(AX)(CX*1)
+	VMOVUPS Z6, K6, 192(AX)(CX*1)
 
 l512nh:
-	INCQ BX
+	ADDQ $4, BX
 	CMPQ BX, lifFrame_nblk(DI)
-	JLT  l512blk
+	JLT  l512word
 
 l512pixend:
 	LIFPIXEL
@@ -273,12 +365,8 @@ l512pixend:
 	VZEROUPPER
 	RET
 
-// The quad path of lifAVX512: four full blocks (one output word) at once,
-// Z0/Z2/Z4/Z6 their membranes and Z1/Z3/Z5/Z7 their inputs, so the four
-// dependency chains through the steps overlap and the pointer and branch
-// work is shared. Each step stores the word with one KMOVQ and, when
-// lifFrame.cnt is set, adds its popcount and whether it is non-zero to the
-// step's two counters (R14).
+// The full words of lifAVX512 (blocks below lifFrame.qblk): as above with
+// no lane masks, the four spike masks joined in K registers.
 l512quad:
 	MOVQ   BX, CX
 	SHLQ   $6, CX
@@ -343,8 +431,8 @@ l512qnos:
 	VCMPPS $0x0d, Z31, Z2, K4
 	VCMPPS $0x0d, Z31, Z4, K5
 	VCMPPS $0x0d, Z31, Z6, K6
-	TESTQ  SI, SI
-	JZ     l512qsoft
+	CMPQ   lifFrame_hard(DI), $0
+	JEQ    l512qsoft
 	KNOTW  K3, K7
 	VMOVAPS.Z Z0, K7, Z0
 	KNOTW  K4, K7
@@ -390,7 +478,7 @@ l512qnc:
 l512qnh:
 	ADDQ $4, BX
 	CMPQ BX, lifFrame_nblk(DI)
-	JLT  l512blk
+	JLT  l512word
 	JMP  l512pixend
 
 // lifMask<>: 16 dwords of -1 then 16 of 0; the 16 dwords at byte offset

@@ -46,8 +46,9 @@ type lifFrame struct {
 	tailN                                        int            // channels in the last block, 1..16
 	tailK                                        int            // lane mask of the last block
 	hard                                         int            // 1: hard reset
-	qblk                                         int            // blocks run four at a time (a multiple of 4, ≤ nblk; AVX-512 only)
-	cnt                                          unsafe.Pointer // nil, or counts to add to (AVX-512 quad path only, every block a quad)
+	qblk                                         int            // AVX-512: blocks in whole words of C channels, run unmasked
+	lastK                                        uint64         // AVX-512: lane mask of the last output word (bits below C)
+	cnt                                          unsafe.Pointer // AVX-512: nil, or the counts to add to
 	lam, vth                                     float32
 }
 
@@ -63,6 +64,10 @@ func lifFrameOf(r *LIFRun, nblk int) lifFrame {
 		tailN: cn - (nblk-1)*16, lam: r.Lambda, vth: r.Vth,
 	}
 	f.tailK = 1<<f.tailN - 1
+	f.lastK = ^uint64(0)
+	if cn%64 != 0 {
+		f.lastK = 1<<uint(cn%64) - 1
+	}
 	if r.Hard {
 		f.hard = 1
 	}
