@@ -107,7 +107,9 @@ func (e *Engine) compile() error {
 				needs = append(needs, c.need())
 				e.add(c, []*tensor{out}, a)
 			} else {
-				a = e.floatOf(a)
+				if !a.spikes || !spikeDirect(l) {
+					a = e.floatOf(a)
+				}
 				c := newFPConv(e, i, l, a, out)
 				needs = append(needs, c.need())
 				e.add(c, []*tensor{out}, a)
@@ -346,4 +348,11 @@ func (e *Engine) allocate() {
 			}
 		}
 	}
+}
+
+// spikeDirect tells whether a float layer can read a spike input in place:
+// a linear layer or a 1×1, stride-1, unpadded conv, whose row for an
+// output pixel is the input pixel's spike words.
+func spikeDirect(l *model.Layer) bool {
+	return l.Op == model.OpLinear || l.KH == 1 && l.KW == 1 && l.Stride == 1 && l.Pad == 0
 }

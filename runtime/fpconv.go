@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	"math/bits"
 
 	"github.com/bsnn/bsnn/bitops"
 	"github.com/bsnn/bsnn/model"
@@ -36,6 +37,10 @@ type fpConv struct {
 	// frames) have many zeros; the direct-encoded image has none worth
 	// looking for.
 	skip bool
+	// spikes: the input is a spike map read in place (direct layers
+	// only): a sum adds the weight rows of the set bits, in index order,
+	// which is the float sum with its zero terms left out.
+	spikes bool
 }
 
 func newFPConv(e *Engine, li int, l *model.Layer, in, out *tensor) *fpConv {
@@ -49,6 +54,7 @@ func newFPConv(e *Engine, li int, l *model.Layer, in, out *tensor) *fpConv {
 	c.k = c.inC * c.kh * c.kw
 	c.direct = c.kh == 1 && c.kw == 1 && c.stride == 1 && c.pad == 0
 	c.skip = !(in == e.input && e.m.Input.Encoding == model.EncodingDirect)
+	c.spikes = in.spikes
 	var w []float64 // [OutC][k], PyTorch order
 	switch l.Precision {
 	case model.PrecisionFloat32:
@@ -77,7 +83,12 @@ func newFPConv(e *Engine, li int, l *model.Layer, in, out *tensor) *fpConv {
 	return c
 }
 
-func (c *fpConv) need() need { return need{f64: c.grain * c.k, idx: c.k} }
+func (c *fpConv) need() need {
+	if c.spikes {
+		return need{f64: c.n}
+	}
+	return need{f64: c.grain * c.k, idx: c.k}
+}
 
 func (c *fpConv) run(e *Engine) {
 	c.rows = e.nb * c.in.steps * c.oh * c.ow
@@ -88,11 +99,23 @@ func (c *fpConv) unit(w, u int) {
 	sc := c.e.scratch[w]
 	lo := u * c.grain
 	hi := min(lo+c.grain, c.rows)
+	if c.spikes {
+		c.spikeRows(sc.f64[:c.n], lo, hi)
+		return
+	}
 	nr := hi - lo
 	k, n := c.k, c.n
 	patch := sc.f64[:nr*k]
+	ohw := c.oh * c.ow
+	f, q := lo/ohw, lo%ohw
+	oy, ox := q/c.ow, q%c.ow
 	for r := lo; r < hi; r++ {
-		c.gather(patch[(r-lo)*k:(r-lo+1)*k], r)
+		c.gather(patch[(r-lo)*k:(r-lo+1)*k], f, oy, ox)
+		if ox++; ox == c.ow {
+			if ox, oy = 0, oy+1; oy == c.oh {
+				oy, f = 0, f+1
+			}
+		}
 	}
 	var skip []int32
 	if c.skip {
@@ -103,28 +126,66 @@ func (c *fpConv) unit(w, u int) {
 	}
 }
 
-// gather writes the patch of global row r in c, ky, kx order.
-func (c *fpConv) gather(dst []float64, r int) {
+// spikeRows computes rows lo ≤ r < hi from a spike input: each output's
+// float64 sum adds wT's rows at the set bits in index order (a term of a
+// 0 input is ±0 and leaves a sum unchanged, one of a 1 input is the
+// weight itself), then the float32 epilogue of F64GemmScaled.
+func (c *fpConv) spikeRows(acc []float64, lo, hi int) {
+	in, n := c.in, c.n
 	ohw := c.oh * c.ow
-	f := r / ohw
-	q := r - f*ohw
+	scale, bias := c.scale[:n], c.bias[:n]
+	for r := lo; r < hi; r++ {
+		f, q := r/ohw, r%ohw
+		clear(acc)
+		o := f*in.frame + in.px(q)
+		for j, v := range in.s[o : o+in.pw] {
+			for v != 0 {
+				i := j*64 + bits.TrailingZeros64(v)
+				v &= v - 1
+				ws := c.wT[i*n : (i+1)*n]
+				a := acc[:len(ws)]
+				for x, wv := range ws {
+					a[x] += wv
+				}
+			}
+		}
+		dst := c.out.f[r*n : (r+1)*n]
+		for x := range dst {
+			dst[x] = float32(float32(acc[x])*scale[x]) + bias[x]
+		}
+	}
+}
+
+// gather writes the patch of output pixel (oy, ox) of frame f in c, ky, kx
+// order.
+func (c *fpConv) gather(dst []float64, f, oy, ox int) {
 	src := c.in.f[f*c.in.frame : (f+1)*c.in.frame]
 	if c.direct {
+		q := oy*c.ow + ox
 		for i, v := range src[q*c.inC : (q+1)*c.inC] {
 			dst[i] = float64(v)
 		}
 		return
 	}
-	oy, ox := q/c.ow, q%c.ow
 	y0, x0 := oy*c.stride-c.pad, ox*c.stride-c.pad
 	if y0 >= 0 && x0 >= 0 && y0+c.kh <= c.ih && x0+c.kw <= c.iw {
 		// Inside the map: no tap needs the padding test.
 		i := 0
-		for ch := 0; ch < c.inC; ch++ {
+		inC, kw := c.inC, c.kw
+		d := dst[:c.k]
+		for ch := 0; ch < inC; ch++ {
 			for ky := 0; ky < c.kh; ky++ {
-				row := src[((y0+ky)*c.iw+x0)*c.inC+ch:]
-				for kx := 0; kx < c.kw; kx++ {
-					dst[i] = float64(row[kx*c.inC])
+				b := ((y0+ky)*c.iw+x0)*inC + ch
+				if inC == 1 {
+					for _, v := range src[b : b+kw] {
+						d[i] = float64(v)
+						i++
+					}
+					continue
+				}
+				seg := src[b : b+(kw-1)*inC+1]
+				for kx := 0; kx < kw; kx++ {
+					d[i] = float64(seg[kx*inC])
 					i++
 				}
 			}
