@@ -226,7 +226,10 @@ func (p *printer) flushLine() error {
 	return p.w.Flush()
 }
 
-// appendField appends field(s), without allocating for plain fields.
+// appendField appends s as a field of a text line: "-" when empty,
+// Go-quoted when it holds whitespace or quotes so a reader can tell where
+// it ends (JSON output is the format for programs). Plain fields cost no
+// allocation.
 func appendField(b []byte, s string) []byte {
 	switch {
 	case s == "":
@@ -235,19 +238,6 @@ func appendField(b []byte, s string) []byte {
 		return strconv.AppendQuote(b, s)
 	}
 	return append(b, s...)
-}
-
-// field makes s a field of a text line: "-" when empty, Go-quoted when it
-// holds whitespace or quotes so a reader can tell where it ends (JSON
-// output is the format for programs).
-func field(s string) string {
-	switch {
-	case s == "":
-		return "-"
-	case strings.ContainsAny(s, " \t\r\n\""):
-		return fmt.Sprintf("%q", s)
-	}
-	return s
 }
 
 // frameJSON is one line of -format json.
