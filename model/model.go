@@ -273,6 +273,39 @@ func (l *Layer) RowWords() int {
 	return l.KH * l.KW * ((l.InC + 63) / 64)
 }
 
+// DenseWeights returns a Conv2D or Linear layer's weights as float32 in
+// PyTorch order [OutC][InC][KH][KW], before Scale: the fp32 weights
+// themselves (the returned slice is l.Weights), the int8 values, or the
+// binary signs ±1 unpacked from Bits. A binary row holds tap (ky, kx) at
+// word (ky·KW+kx)·⌈InC/64⌉ and channel c at bit c%64 of the word after it
+// c/64; a linear row is the packed features.
+func (l *Layer) DenseWeights() []float32 {
+	n := l.OutC * l.InC * l.KH * l.KW
+	switch l.Precision {
+	case PrecisionFloat32:
+		return l.Weights
+	case PrecisionInt8:
+		w := make([]float32, n)
+		for j, q := range l.WeightsI8 {
+			w[j] = float32(q)
+		}
+		return w
+	}
+	w := make([]float32, n)
+	rw, pw := l.RowWords(), (l.InC+63)/64
+	for o := 0; o < l.OutC; o++ {
+		for c := 0; c < l.InC; c++ {
+			for ky := 0; ky < l.KH; ky++ {
+				for kx := 0; kx < l.KW; kx++ {
+					word := o*rw + (ky*l.KW+kx)*pw + c/64
+					w[((o*l.InC+c)*l.KH+ky)*l.KW+kx] = float32(int(l.Bits[word]>>uint(c%64)&1)*2 - 1)
+				}
+			}
+		}
+	}
+	return w
+}
+
 // Model is a whole network plus its metadata.
 type Model struct {
 	Input      InputSpec

@@ -324,21 +324,3 @@ func (c *binConv) gather(dst []uint64, f, q int) int {
 	}
 	return nz
 }
-
-// bitsToFloat64 expands binary weight rows into ±1 in PyTorch order
-// [o][c][ky][kx], for a binary layer whose input is not spikes.
-func bitsToFloat64(l *model.Layer) []float64 {
-	w := make([]float64, l.OutC*l.InC*l.KH*l.KW)
-	rw, pw := l.RowWords(), bitops.Words(l.InC)
-	for o := 0; o < l.OutC; o++ {
-		for ch := 0; ch < l.InC; ch++ {
-			for ky := 0; ky < l.KH; ky++ {
-				for kx := 0; kx < l.KW; kx++ {
-					b := l.Bits[o*rw+(ky*l.KW+kx)*pw+ch>>6] >> uint(ch&63) & 1
-					w[((o*l.InC+ch)*l.KH+ky)*l.KW+kx] = float64(int(b)*2 - 1)
-				}
-			}
-		}
-	}
-	return w
-}

@@ -55,25 +55,11 @@ func newFPConv(e *Engine, li int, l *model.Layer, in, out *tensor) *fpConv {
 	c.direct = c.kh == 1 && c.kw == 1 && c.stride == 1 && c.pad == 0
 	c.skip = !(in == e.input && e.m.Input.Encoding == model.EncodingDirect)
 	c.spikes = in.spikes
-	var w []float64 // [OutC][k], PyTorch order
-	switch l.Precision {
-	case model.PrecisionFloat32:
-		w = make([]float64, len(l.Weights))
-		for i, v := range l.Weights {
-			w[i] = float64(v)
-		}
-	case model.PrecisionInt8:
-		w = make([]float64, len(l.WeightsI8))
-		for i, v := range l.WeightsI8 {
-			w[i] = float64(v)
-		}
-	case model.PrecisionBinary:
-		w = bitsToFloat64(l)
-	}
+	w := l.DenseWeights() // [OutC][k], PyTorch order
 	c.wT = make([]float64, c.k*c.n)
 	for o := 0; o < c.n; o++ {
 		for i := 0; i < c.k; i++ {
-			c.wT[i*c.n+o] = w[o*c.k+i]
+			c.wT[i*c.n+o] = float64(w[o*c.k+i])
 		}
 	}
 	// Patch rows per unit: a few KB of patches per unit, whole blocks of

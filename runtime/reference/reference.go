@@ -55,33 +55,7 @@ func New(m *model.Model) (*Executor, error) {
 		if l.Op != model.OpConv2D && l.Op != model.OpLinear {
 			continue
 		}
-		n := l.OutC * l.InC * l.KH * l.KW
-		switch l.Precision {
-		case model.PrecisionFloat32:
-			x.w[i] = l.Weights
-		case model.PrecisionInt8:
-			w := make([]float32, n)
-			for j, q := range l.WeightsI8 {
-				w[j] = float32(q)
-			}
-			x.w[i] = w
-		case model.PrecisionBinary:
-			w := make([]float32, n)
-			rw, pw := l.RowWords(), (l.InC+63)/64
-			for o := 0; o < l.OutC; o++ {
-				for c := 0; c < l.InC; c++ {
-					for ky := 0; ky < l.KH; ky++ {
-						for kx := 0; kx < l.KW; kx++ {
-							// Linear rows are packed signs of the features;
-							// conv rows put tap (ky,kx) at word (ky·KW+kx)·pw.
-							word := o*rw + (ky*l.KW+kx)*pw + c/64
-							w[((o*l.InC+c)*l.KH+ky)*l.KW+kx] = float32(int(l.Bits[word]>>uint(c%64)&1)*2 - 1)
-						}
-					}
-				}
-			}
-			x.w[i] = w
-		}
+		x.w[i] = l.DenseWeights()
 	}
 	return x, nil
 }

@@ -73,37 +73,6 @@ type dumpGraph struct {
 	Samples dumpTensor `json:"samples"`
 }
 
-// expandWeights returns a conv or linear layer's weights as float32 in
-// [OutC][InC][KH][KW] order: ±1 for binary, q for int8.
-func expandWeights(l *model.Layer) []float32 {
-	n := l.OutC * l.InC * l.KH * l.KW
-	switch l.Precision {
-	case model.PrecisionFloat32:
-		return l.Weights
-	case model.PrecisionInt8:
-		w := make([]float32, n)
-		for j, q := range l.WeightsI8 {
-			w[j] = float32(q)
-		}
-		return w
-	}
-	w := make([]float32, n)
-	rw, pw := l.RowWords(), (l.InC+63)/64
-	for o := 0; o < l.OutC; o++ {
-		for c := 0; c < l.InC; c++ {
-			for ky := 0; ky < l.KH; ky++ {
-				for kx := 0; kx < l.KW; kx++ {
-					// Linear rows are the packed signs of the features; conv
-					// rows keep tap (ky,kx) at word (ky·KW+kx)·pw.
-					word := o*rw + (ky*l.KW+kx)*pw + c/64
-					w[((o*l.InC+c)*l.KH+ky)*l.KW+kx] = float32(int(l.Bits[word]>>uint(c%64)&1)*2 - 1)
-				}
-			}
-		}
-	}
-	return w
-}
-
 // writeDump writes m and samples to dir as graph.json and weights.bin.
 func writeDump(dir string, m *model.Model, samples [][]float32) error {
 	shapes, err := m.Shapes()
@@ -131,7 +100,7 @@ func writeDump(dir string, m *model.Model, samples [][]float32) error {
 			d.Precision = l.Precision.String()
 			d.InC, d.OutC, d.KH, d.KW, d.Stride, d.Pad = l.InC, l.OutC, l.KH, l.KW, l.Stride, l.Pad
 			d.Tensors = map[string]dumpTensor{
-				"weight": put(expandWeights(l), l.OutC, l.InC, l.KH, l.KW),
+				"weight": put(l.DenseWeights(), l.OutC, l.InC, l.KH, l.KW),
 				"scale":  put(l.Scale, l.OutC),
 				"bias":   put(l.Bias, l.OutC),
 			}
