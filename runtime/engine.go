@@ -115,7 +115,11 @@ func New(m *model.Model, opts ...Option) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("runtime: %w", err)
 	}
-	cfg.batch = passBatch(shapes, m.Input.Timesteps, cfg.batch)
+	if !cfg.trace {
+		// Traced engines run a batch in one pass: LayerOutput reads
+		// every sample of the last call.
+		cfg.batch = passBatch(shapes, m.Input.Timesteps, cfg.batch)
+	}
 	e := &Engine{m: m, shapes: shapes, cfg: cfg, k: cfg.kernels, T: m.Input.Timesteps}
 	if err := e.compile(); err != nil {
 		return nil, err

@@ -142,7 +142,8 @@ func WithSeed(seed uint64) Option { return func(c *config) { c.seed = seed } }
 // threads more rows to share. Buffers grow in proportion, up to a pass
 // whose largest activation map is about 4 MiB; a larger batch runs in
 // passes of that size, since maps that leave the caches cost more than
-// the larger pass saves.
+// the larger pass saves (except with WithTrace, whose LayerOutput reads
+// every sample of the last pass).
 func WithBatch(n int) Option {
 	return func(c *config) {
 		if n < 1 {

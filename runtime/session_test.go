@@ -328,3 +328,44 @@ func TestSilentInput(t *testing.T) {
 		e.Close()
 	}
 }
+
+// TestInferBatchPasses runs a batch larger than fits one pass: the MNIST
+// net's largest map (64×28×28, T = 4) is 800 KB a sample, so WithBatch(32)
+// runs passes of 5, and every sample must come out as it does alone.
+func TestInferBatchPasses(t *testing.T) {
+	m, err := arch.MNIST(arch.MNISTConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arch.Randomize(m, 3)
+	inputs := randomInput(m, rand.New(rand.NewPCG(13, 13)), 12)
+	e, err := New(m, WithBatch(32), WithThreads(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if e.cfg.batch != 5 {
+		t.Fatalf("pass of %d samples, want 5 (4 MiB over 800 KB)", e.cfg.batch)
+	}
+	single, err := New(m, WithThreads(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer single.Close()
+	res, err := e.InferBatch(inputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spikes int64
+	for i, x := range inputs {
+		want, err := single.Infer(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		spikes += want.Stats.Layers[1].Spikes
+		checkLogits(t, fmt.Sprintf("sample %d", i), res.Logits[i], want.Logits)
+	}
+	if got := res.Stats.Layers[1].Spikes; got != spikes {
+		t.Errorf("layer 1: %d spikes over the passes, %d one by one", got, spikes)
+	}
+}
