@@ -92,16 +92,17 @@ func (c *fpConv) unit(w, u int) {
 	nr := hi - lo
 	k, n := c.k, c.n
 	patch := sc.f64[:nr*k]
-	ohw := c.oh * c.ow
-	f, q := lo/ohw, lo%ohw
-	oy, ox := q/c.ow, q%c.ow
-	for r := lo; r < hi; r++ {
-		c.gather(patch[(r-lo)*k:(r-lo+1)*k], f, oy, ox)
-		if ox++; ox == c.ow {
-			if ox, oy = 0, oy+1; oy == c.oh {
-				oy, f = 0, f+1
+	if c.direct {
+		ohw := c.oh * c.ow
+		for r := lo; r < hi; r++ {
+			f, q := r/ohw, r%ohw
+			src := c.in.f[f*c.in.frame+q*c.inC : f*c.in.frame+(q+1)*c.inC]
+			for i, v := range src {
+				patch[(r-lo)*k+i] = float64(v)
 			}
 		}
+	} else {
+		c.gatherRows(patch, lo, hi)
 	}
 	var skip []int32
 	if c.skip {
@@ -142,55 +143,58 @@ func (c *fpConv) spikeRows(acc []float64, lo, hi int) {
 	}
 }
 
-// gather writes the patch of output pixel (oy, ox) of frame f in c, ky, kx
-// order.
-func (c *fpConv) gather(dst []float64, f, oy, ox int) {
-	src := c.in.f[f*c.in.frame : (f+1)*c.in.frame]
-	if c.direct {
-		q := oy*c.ow + ox
-		for i, v := range src[q*c.inC : (q+1)*c.inC] {
-			dst[i] = float64(v)
-		}
-		return
-	}
-	y0, x0 := oy*c.stride-c.pad, ox*c.stride-c.pad
-	if y0 >= 0 && x0 >= 0 && y0+c.kh <= c.ih && x0+c.kw <= c.iw {
-		// Inside the map: no tap needs the padding test.
+// gatherRows writes the patches of rows lo ≤ r < hi to dst (row r−lo at
+// (r−lo)·k), in c, ky, kx order, zero where a tap is in the padding. It
+// works a run of one output row at a time and a tap at a time, so the
+// padding test is a range computed once per tap and run.
+func (c *fpConv) gatherRows(dst []float64, lo, hi int) {
+	k, S, P := c.k, c.stride, c.pad
+	ohw := c.oh * c.ow
+	for r := lo; r < hi; {
+		f, q := r/ohw, r%ohw
+		oy, ox0 := q/c.ow, q%c.ow
+		ox1 := min(c.ow, ox0+hi-r) // this run: ox0 ≤ ox < ox1 of row oy
+		src := c.in.f[f*c.in.frame : (f+1)*c.in.frame]
+		base := (r - lo) * k
+		n := ox1 - ox0
 		i := 0
-		inC, kw := c.inC, c.kw
-		d := dst[:c.k]
-		for ch := 0; ch < inC; ch++ {
+		for ch := 0; ch < c.inC; ch++ {
 			for ky := 0; ky < c.kh; ky++ {
-				b := ((y0+ky)*c.iw+x0)*inC + ch
-				if inC == 1 {
-					for _, v := range src[b : b+kw] {
-						d[i] = float64(v)
-						i++
-					}
-					continue
-				}
-				seg := src[b : b+(kw-1)*inC+1]
-				for kx := 0; kx < kw; kx++ {
-					d[i] = float64(seg[kx*inC])
+				iy := oy*S - P + ky
+				for kx := 0; kx < c.kw; kx++ {
+					col := dst[base+i:]
 					i++
+					if iy < 0 || iy >= c.ih {
+						for j := 0; j < n; j++ {
+							col[j*k] = 0
+						}
+						continue
+					}
+					// Output columns whose tap ix = ox·S − P + kx lies in
+					// the map: a ≤ ox < b.
+					a := min(max(ox0, ceilDiv(P-kx, S)), ox1)
+					b := max(min(ox1, ceilDiv(c.iw+P-kx, S)), a)
+					for ox := ox0; ox < a; ox++ {
+						col[(ox-ox0)*k] = 0
+					}
+					row := src[iy*c.iw*c.inC+ch:]
+					for ox := a; ox < b; ox++ {
+						col[(ox-ox0)*k] = float64(row[(ox*S-P+kx)*c.inC])
+					}
+					for ox := b; ox < ox1; ox++ {
+						col[(ox-ox0)*k] = 0
+					}
 				}
 			}
 		}
-		return
+		r += n
 	}
-	i := 0
-	for ch := 0; ch < c.inC; ch++ {
-		for ky := 0; ky < c.kh; ky++ {
-			iy := y0 + ky
-			for kx := 0; kx < c.kw; kx++ {
-				ix := x0 + kx
-				if iy < 0 || iy >= c.ih || ix < 0 || ix >= c.iw {
-					dst[i] = 0
-				} else {
-					dst[i] = float64(src[(iy*c.iw+ix)*c.inC+ch])
-				}
-				i++
-			}
-		}
+}
+
+// ceilDiv is ⌈a/b⌉ for b > 0 and any a.
+func ceilDiv(a, b int) int {
+	if a <= 0 {
+		return -(-a / b)
 	}
+	return (a + b - 1) / b
 }
