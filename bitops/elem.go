@@ -179,3 +179,32 @@ func (k *Kernels) StatSpatial(sum []float64, x []float32, pixels, stride int) er
 	k.statSpatial(sum, x, pixels, stride)
 	return nil
 }
+
+// AvgSpikes is an average pool over spikes through a quotient table: for
+// the len(off) spike vectors whose words start at src[off[i]], each of
+// ⌈len(dst)/64⌉ channel-packed words (channel c at bit c%64 of word c/64),
+//
+//	dst[c] = table[Σ_i bit c of vector i],   c < len(dst).
+//
+// The caller's table holds the averages it wants (for a window of n taps,
+// table[k] = float32(k/n)); it needs len(off)+1 entries. Offsets may
+// repeat; bits past len(dst) are not read.
+func (k *Kernels) AvgSpikes(dst []float32, src []uint64, off []int32, table []float32) error {
+	if len(table) <= len(off) {
+		return fmt.Errorf("bitops: AvgSpikes: table holds %d values, %d vectors need %d", len(table), len(off), len(off)+1)
+	}
+	if len(dst) == 0 {
+		return nil
+	}
+	if len(dst) > maxElems {
+		return fmt.Errorf("bitops: AvgSpikes: %d channels is too many", len(dst))
+	}
+	pw := (len(dst) + 63) / 64
+	for i, o := range off {
+		if o < 0 || int(o) > len(src)-pw {
+			return fmt.Errorf("bitops: AvgSpikes: vector %d at word %d: its %d words are not within src (%d words)", i, o, pw, len(src))
+		}
+	}
+	k.avgSpikes(dst, src, off, table)
+	return nil
+}

@@ -21,6 +21,9 @@ func lifAVX512(f *lifFrame)
 func lifAVX2(f *lifFrame)
 
 //go:noescape
+func avgSpikesAVX512(dst *float32, src *uint64, off *int32, ntap, nchunk, tailK int, table *float32)
+
+//go:noescape
 func statSpatialAVX512(sum *float64, x *float32, pixels, stride, nblk int)
 
 //go:noescape
@@ -44,6 +47,7 @@ var avx512Elem = elemSet{
 	scaleBias: func(dst []float32, acc []int32, m int, scale, bias []float32) {
 		scaleBiasAsm(scaleBiasAVX512, dst, acc, m, scale, bias)
 	},
+	avgSpikes: avgSpikesAVX512Go,
 }
 
 var avx2Elem = elemSet{
@@ -58,6 +62,7 @@ var avx2Elem = elemSet{
 	scaleBias: func(dst []float32, acc []int32, m int, scale, bias []float32) {
 		scaleBiasAsm(scaleBiasAVX2, dst, acc, m, scale, bias)
 	},
+	avgSpikes: avgSpikesGeneric,
 }
 
 // scaleBiasAsm runs an assembly ScaleBias that handles every column itself
@@ -69,4 +74,28 @@ func scaleBiasAsm(f func(dst *float32, acc *int32, m, n int, scale, bias *float3
 	raceRead(bias[:n])
 	raceWrite(dst[:m*n])
 	f(&dst[0], &acc[0], m, n, &scale[0], &bias[0])
+}
+
+// avgSpikesAVX512Go counts 16 channels at a time in int32 lanes, a masked
+// add per vector, and looks the quotients up with one VPERMI2PS from a
+// 32-entry table, so windows of up to 31 vectors run in assembly and
+// larger ones in Go.
+func avgSpikesAVX512Go(dst []float32, src []uint64, off []int32, table []float32) {
+	if len(off) == 0 || len(off) > 31 {
+		avgSpikesGeneric(dst, src, off, table)
+		return
+	}
+	var t [32]float32
+	copy(t[:], table[:len(off)+1])
+	if raceEnabled {
+		pw := (len(dst) + 63) / 64
+		for _, o := range off {
+			raceRead(src[o : int(o)+pw])
+		}
+		raceRead(off)
+		raceWrite(dst)
+	}
+	nchunk := (len(dst) + 15) / 16
+	tail := len(dst) - (nchunk-1)*16
+	avgSpikesAVX512(&dst[0], &src[0], &off[0], len(off), nchunk, 1<<tail-1, &t[0])
 }

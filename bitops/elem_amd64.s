@@ -761,3 +761,48 @@ ss2pix:
 	JNZ       ss2blk
 	VZEROUPPER
 	RET
+
+// func avgSpikesAVX512(dst *float32, src *uint64, off *int32, ntap, nchunk, tailK int, table *float32)
+// ntap in 1..31, nchunk ≥ 1. Per chunk of 16 channels (CX its byte offset
+// in a vector's words): Z0 the int32 counts, one masked VPADDD of ones
+// (Z29) per vector, then Z0 = table[Z0] from Z30 (entries 0-15) and Z31
+// (16-31); the last chunk's store is masked to tailK.
+TEXT ·avgSpikesAVX512(SB), NOSPLIT, $0-56
+	MOVQ         dst+0(FP), DI
+	MOVQ         src+8(FP), SI
+	MOVQ         off+16(FP), R8
+	MOVQ         ntap+24(FP), R9
+	MOVQ         nchunk+32(FP), R10
+	MOVQ         table+48(FP), AX
+	VMOVUPS      (AX), Z30
+	VMOVUPS      64(AX), Z31
+	MOVL         $1, AX
+	VPBROADCASTD AX, Z29
+	XORQ         CX, CX
+
+avchunk:
+	VPXORD Z0, Z0, Z0
+	XORQ   BX, BX
+
+avtap:
+	MOVLQSX (R8)(BX*4), DX
+	LEAQ    (SI)(DX*8), DX
+	KMOVW   (DX)(CX*1), K1
+	VPADDD  Z29, Z0, K1, Z0
+	INCQ    BX
+	CMPQ    BX, R9
+	JLT     avtap
+	VPERMI2PS Z31, Z30, Z0
+	DECQ    R10
+	JZ      avlast
+	VMOVUPS Z0, (DI)
+	ADDQ    $64, DI
+	ADDQ    $2, CX
+	JMP     avchunk
+
+avlast:
+	MOVQ    tailK+40(FP), AX
+	KMOVW   AX, K2
+	VMOVUPS Z0, K2, (DI)
+	VZEROUPPER
+	RET

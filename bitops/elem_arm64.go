@@ -21,6 +21,7 @@ var neonElem = elemSet{
 	},
 	scaleBias: scaleBiasNEONGo,
 	lif:       lifNEONGo,
+	avgSpikes: avgSpikesGeneric,
 }
 
 // lifNEONGo runs the whole 16-channel blocks in assembly and the C%16 last

@@ -159,3 +159,22 @@ func statSpatialGeneric(sum []float64, x []float32, pixels, stride int) {
 		}
 	}
 }
+
+// avgSpikesGeneric is AvgSpikes with checked arguments (len(dst) > 0). It
+// counts a word of 64 channels at a time by visiting the set bits, so it
+// costs what the spikes cost.
+func avgSpikesGeneric(dst []float32, src []uint64, off []int32, table []float32) {
+	table = table[:len(off)+1]
+	for j := 0; j*64 < len(dst); j++ {
+		var cnt [64]int32
+		for _, o := range off {
+			for v := src[int(o)+j]; v != 0; v &= v - 1 {
+				cnt[bits.TrailingZeros64(v)]++
+			}
+		}
+		d := dst[j*64 : min(len(dst), j*64+64)]
+		for c := range d {
+			d[c] = table[cnt[c]]
+		}
+	}
+}

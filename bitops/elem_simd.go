@@ -11,6 +11,7 @@ type elemSet struct {
 	scaleBias   func(dst []float32, acc []int32, m int, scale, bias []float32)
 	lif         func(r LIFRun, counts []int64)
 	statSpatial func(sum []float64, x []float32, pixels, stride int)
+	avgSpikes   func(dst []float32, src []uint64, off []int32, table []float32)
 }
 
 // statSpatialAsm runs f on the first nblk·bw channels of sum, bw channels

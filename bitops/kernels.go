@@ -66,6 +66,8 @@ type Kernels struct {
 	lif func(r LIFRun, counts []int64)
 	// statSpatial: StatSpatial with checked arguments (len(sum), pixels > 0).
 	statSpatial func(sum []float64, x []float32, pixels, stride int)
+	// avgSpikes: AvgSpikes with checked arguments (len(dst) > 0).
+	avgSpikes func(dst []float32, src []uint64, off []int32, table []float32)
 	// f64Gemm runs one block of rows of the float64 GEMM over all n
 	// columns (f64gemm.go), visiting only the indices in idx when it is
 	// non-nil; kk and n are at least 1.
@@ -97,6 +99,7 @@ var Generic = &Kernels{
 	scaleBias:    scaleBiasGeneric,
 	lif:          lifGeneric,
 	statSpatial:  statSpatialGeneric,
+	avgSpikes:    avgSpikesGeneric,
 	f64Gemm:      f64GemmGeneric,
 	f64SkipPct:   75,
 	peakRows:     4,

@@ -132,7 +132,7 @@ func (e *Engine) compile() error {
 			out = e.newTensor(sh, a.spikes && l.Op == model.OpMaxPool, a.steps)
 			o := &poolOp{e: e, in: a, out: out, l: l, max: l.Op == model.OpMaxPool}
 			o.prepare()
-			needs = append(needs, need{f64: sh.C, i32: sh.C})
+			needs = append(needs, need{f64: sh.C, idx: l.Kernel * l.Kernel})
 			e.add(o, []*tensor{out}, a)
 		case model.OpGlobalAvgPool:
 			out = e.newTensor(sh, false, a.steps)

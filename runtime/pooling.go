@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"fmt"
 	"math/bits"
 	"sync/atomic"
 
@@ -53,31 +54,13 @@ func (o *poolOp) unit(w, u int) {
 	in, out := o.in, o.out
 	C, ih, iw, ow := in.shape.C, in.shape.H, in.shape.W, out.shape.W
 	K, S, P := o.l.Kernel, o.l.Stride, o.l.Pad
-	sc := o.e.scratch[w]
-	var nnz, nzw int64
+	acc := o.e.scratch[w].f64[:C]
 	for ox := 0; ox < ow; ox++ {
 		q := oy*ow + ox
+		df := out.f[f*out.frame+q*C : f*out.frame+(q+1)*C]
 		first := true
 		n := 0
-		var acc []float64
-		var cnt []int32
-		var dw []uint64
-		var df []float32
-		if out.spikes {
-			dw = out.s[f*out.frame+out.px(q) : f*out.frame+out.px(q)+out.pw]
-			clear(dw)
-		} else {
-			df = out.f[f*out.frame+q*C : f*out.frame+(q+1)*C]
-		}
-		if !o.max {
-			if in.spikes {
-				cnt = sc.i32[:C]
-				clear(cnt)
-			} else {
-				acc = sc.f64[:C]
-				clear(acc)
-			}
-		}
+		clear(acc)
 		for ky := 0; ky < K; ky++ {
 			iy := oy*S - P + ky
 			if iy < 0 || iy >= ih {
@@ -90,65 +73,36 @@ func (o *poolOp) unit(w, u int) {
 				}
 				p := iy*iw + ix
 				n++
+				src := in.f[f*in.frame+p*C : f*in.frame+(p+1)*C]
 				switch {
-				case o.max && in.spikes:
-					for j, v := range in.s[f*in.frame+in.px(p) : f*in.frame+in.px(p)+in.pw] {
-						dw[j] |= v
-					}
+				case o.max && first:
+					copy(df, src)
 				case o.max:
-					src := in.f[f*in.frame+p*C : f*in.frame+(p+1)*C]
-					if first {
-						copy(df, src)
-					} else {
-						for c, v := range src {
-							if v > df[c] {
-								df[c] = v
-							}
-						}
-					}
-				case in.spikes:
-					for j, v := range in.s[f*in.frame+in.px(p) : f*in.frame+in.px(p)+in.pw] {
-						for v != 0 {
-							cnt[j*64+bits.TrailingZeros64(v)]++
-							v &= v - 1
+					for c, v := range src {
+						if v > df[c] {
+							df[c] = v
 						}
 					}
 				default:
-					for c, v := range in.f[f*in.frame+p*C : f*in.frame+(p+1)*C] {
+					for c, v := range src {
 						acc[c] += float64(v)
 					}
 				}
 				first = false
 			}
 		}
-		switch {
-		case out.spikes:
-			for _, v := range dw {
-				nnz += int64(bits.OnesCount64(v))
-				nzw += int64((v | -v) >> 63)
-			}
-		case o.max:
-		case in.spikes:
-			q := o.quot[n*(K*K+1) : (n+1)*(K*K+1)]
-			for c, k := range cnt {
-				df[c] = q[k]
-			}
-		default:
+		if !o.max {
 			for c, a := range acc {
 				df[c] = float32(a / float64(n))
 			}
 		}
 	}
-	if out.spikes {
-		atomic.AddInt64(&out.nnz[f], nnz)
-		atomic.AddInt64(&out.nzw[f], nzw)
-	}
 }
 
 // spikeUnit is unit for spike inputs: a window is clipped to the map once
 // per output pixel, and taps are addressed from row bases (pixels of a row
-// are pw words apart whatever the halo). Max ORs the words; average counts
-// each channel's spikes and looks the quotient up.
+// are pw words apart whatever the halo). Max ORs the words (spikes stay
+// packed); average is bitops' AvgSpikes over the window's pixels.
 func (o *poolOp) spikeUnit(w, u int) {
 	in, out := o.in, o.out
 	oh, ow := out.shape.H, out.shape.W
@@ -160,7 +114,7 @@ func (o *poolOp) spikeUnit(w, u int) {
 	rs := in.rowStride()
 	top := in.px(y0 * iw) // word of pixel (y0, 0)
 	var nnz, nzw int64
-	cnt := o.e.scratch[w].i32[:C]
+	off := o.e.scratch[w].idx[:K*K]
 	for ox := 0; ox < ow; ox++ {
 		x0, x1 := max(0, ox*S-P), min(iw, ox*S-P+K)
 		q := oy*ow + ox
@@ -181,23 +135,18 @@ func (o *poolOp) spikeUnit(w, u int) {
 			}
 			continue
 		}
-		// Average (a max pool over spikes keeps spikes as output).
-		clear(cnt)
+		// Average (a max pool over spikes keeps spikes as output): the
+		// window's pixels counted per channel, quotients from the table.
+		n := 0
 		for y := y0; y < y1; y++ {
-			row := src[top+(y-y0)*rs+x0*pw : top+(y-y0)*rs+x1*pw]
-			for i, v := range row {
-				base := (i % pw) * 64
-				for v != 0 {
-					cnt[base+bits.TrailingZeros64(v)]++
-					v &= v - 1
-				}
+			for x := x0; x < x1; x++ {
+				off[n] = int32(f*in.frame + top + (y-y0)*rs + x*pw)
+				n++
 			}
 		}
-		n := (y1 - y0) * (x1 - x0)
-		qt := o.quot[n*(K*K+1) : (n+1)*(K*K+1)]
 		df := out.f[f*out.frame+q*C : f*out.frame+(q+1)*C]
-		for c, k := range cnt[:len(df)] {
-			df[c] = qt[k]
+		if err := o.e.k.AvgSpikes(df, in.s, off[:n], o.quot[n*(K*K+1):(n+1)*(K*K+1)]); err != nil {
+			panic(fmt.Sprintf("runtime: layer %s: %v", o.l.Name, err)) // shapes are fixed at compile time
 		}
 	}
 	if out.spikes {
