@@ -13,4 +13,5 @@ func BenchmarkMNIST(b *testing.B) {
 	}
 	arch.Randomize(m, 1)
 	b.Run("t1", func(b *testing.B) { benchModel(b, m, WithThreads(1)) })
+	b.Run("t2", func(b *testing.B) { benchModel(b, m, WithThreads(2)) })
 }
