@@ -41,6 +41,31 @@
 // (AVX-512 8 rows × 16 channels per pass, AVX2 and NEON 4 × 8); blocks whose
 // rows share zero indices can skip them exactly.
 //
+// # Direct convolution and the layer epilogue
+//
+// The inference engine's dense binary convs read rows in place from a
+// channel-packed map with a zero halo (AndGemmRows: segs runs of segWords
+// words, segStride apart, per row). AndGemmRowsT and AndConvRowsT take the
+// weights word-major instead (TransposeWords: word k of every output
+// channel side by side), so a vector of weights is word k of consecutive
+// channels and each activation word is broadcast against it: every lane is
+// one output and no horizontal reduction is needed. AVX-512 runs 4 rows ×
+// 32 channels per block (16 zmm accumulators) on any row length; AVX2 runs
+// 2 rows × 16 channels, which wins on short rows only. WideRows tells
+// whether a set runs these kernels for a given row length. AndConvRowsT also
+// applies the conv epilogue (float32(float32(acc)·scale)+bias) and writes
+// float rows through a row map.
+//
+// The element-wise kernels follow the model's float contract (each float32
+// operation rounded on its own, reductions in float64 in index order) and
+// vectorize across channels only: ScaleBias (the epilogue alone), LIF (a
+// LIF layer with its AGMM gate and float or spike shortcut, from
+// pre-activations to packed spike words and their counts; AVX-512 runs a
+// whole output word, four 16-lane blocks, at a time, the last partial word
+// masked), StatSpatial (an AGMM gate's per-channel spatial sums) and
+// AvgSpikes (an average pool over spikes through a quotient table; AVX-512
+// counts 16 channels per vector and looks quotients up with VPERMI2PS).
+//
 // # Kernel sets
 //
 // A *Kernels is one complete implementation; callers hold one per engine,
