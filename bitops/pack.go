@@ -2,7 +2,7 @@ package bitops
 
 import "fmt"
 
-// Packing convention (DESIGN §4): bit i of word j holds element 64·j+i.
+// Packing convention: bit i of word j holds element 64·j+i.
 // Pad bits past the last element are always zero, so spikes in the pad add
 // nothing to AND-popcount and equal pads cancel in XNOR-popcount.
 

@@ -12,21 +12,33 @@
 //
 // # Execution
 //
-// A pass runs layer by layer over all T steps (and all samples of a batch)
-// at once, so each binary layer is one AND-popcount GEMM with T·pixels rows
-// and its weights are streamed once per pass (DESIGN §8). Binary convs
-// gather channel-packed spike patches (im2col; padding is zero spikes); LIF
-// layers write packed spikes directly, and a Bi-Real unit's AGMM gate and
-// shortcut Add run inside its LIF's pass. A silent step, and any output
-// pixel whose input patch is silent, costs nothing but writing the bias. Per
-// layer and call the Engine runs the dense GEMM or the sparse kernel that
-// skips zero words (WithExecution; Auto decides from the fraction of
-// non-zero words in the layer's input, counted as the spikes are packed).
-// Work is split over threads in units that each own their outputs, so
-// results do not depend on the thread count. Floats are stored per step in
-// H,W,C order; the directly encoded input and everything computed from it
-// alone (the stem conv) is computed once, not T times. Activation buffers
-// are reused once their last reader has run.
+// A pass runs layer by layer over all T steps (and the samples of a batch,
+// as many as keep its largest map within about 4 MiB) at once, so each
+// binary layer is one AND-popcount GEMM with T·pixels rows and its weights
+// are streamed once per pass. Dense binary convs are direct: a spike map
+// that a padded binary conv reads carries a zero halo as wide as the
+// padding, so each output pixel's taps are read in place from the
+// channel-packed map (no im2col), its spike count is looked up in a table
+// of box sums made once per pass, and the kernel applies the scale and
+// bias as it writes the output row. The sparse kernel, which skips zero
+// words inside a row, works on gathered patches. LIF layers go from the
+// pre-activations to packed spike words in one kernel pass, with a Bi-Real
+// unit's AGMM gate and shortcut Add inside it; the gate's spatial mean needs
+// the whole layer's pre-activations first, which is why they are a float
+// map and not fused into the conv. Max pooling over spikes ORs words;
+// average pooling counts them. Float layers that read spikes (a classifier
+// on flattened spikes) add the weight rows of the set bits. A silent step,
+// and any output pixel whose input patch is silent, costs nothing but
+// writing the bias. Per layer and call the Engine runs the dense kernel or
+// the sparse one (WithExecution; Auto decides from the fraction of
+// non-zero words in the layer's input, counted as the spikes are packed,
+// and runs dense on AVX-512, where the direct kernel beats skipping). Work
+// is split over threads in units that each own their outputs, so results
+// do not depend on the thread count; workers spin between the jobs of a
+// pass rather than park. Floats are stored per step in H,W,C order; the
+// directly encoded input and everything computed from it alone (the stem
+// conv) is computed once, not T times. Activation buffers are reused once
+// their last reader has run.
 //
 // The one place the engine leaves out an operation the reference performs:
 // a fused LIF does not add the 0 of a silent shortcut spike, so where the
