@@ -43,6 +43,18 @@ type binConv struct {
 	pixcnt  []int32   // per worker, the spike count of every pixel of a haloed frame (halo 0)
 	cframe  int       // a worker's pixcnt: pixels of a haloed frame, then its row sums
 
+	// pair: the input has at most 32 channels, so a pixel fills half a
+	// word. The count job then also writes pmap, where word p holds pixel p
+	// in its low half and pixel p+1 in its high half, and a row's kw taps
+	// of an image row are kw−1 contiguous pmap words against weight words
+	// [w₀|w₁], [0|w₂], …, [0|w_{kw−1}]: the zero halves drop the pixel a
+	// word repeats (a 0 weight bit adds nothing to popcount(s AND w⁺), and
+	// the row's spike count still counts each tap once). A 3×3 conv over
+	// 32 channels reads 6 words a row instead of 9.
+	pair       bool
+	pmap       []uint64 // frames of the paired map, laid out like the input
+	pbits, pwt []uint64 // weights for pmap rows (kh·(kw−1) words), pwt word-major or nil
+
 	rows   int  // this pass
 	grain  int  // this pass: rows per unit, at most rowGrain
 	sparse bool // this pass
@@ -100,6 +112,32 @@ func (c *binConv) prepare() {
 			oy, ox := q/c.ow, q%c.ow
 			c.p0[q] = int32(((oy*c.stride-c.pad+h)*rowPix + ox*c.stride - c.pad + h) * c.in.pw)
 		}
+		if c.in.shape.C <= 32 && c.kw >= 2 {
+			c.preparePairs()
+		}
+	}
+}
+
+// preparePairs sets up the paired rows (see binConv.pair).
+func (c *binConv) preparePairs() {
+	c.pair = true
+	c.pmap = make([]uint64, c.e.cfg.batch*c.in.steps*c.in.frame)
+	prw := c.kh * (c.kw - 1)
+	c.pbits = make([]uint64, c.n*prw)
+	for o := 0; o < c.n; o++ {
+		src := c.bits[o*c.rw : (o+1)*c.rw] // one word a tap
+		dst := c.pbits[o*prw : (o+1)*prw]
+		for ky := 0; ky < c.kh; ky++ {
+			tap := src[ky*c.kw : (ky+1)*c.kw]
+			seg := dst[ky*(c.kw-1) : (ky+1)*(c.kw-1)]
+			seg[0] = tap[0]&0xffffffff | tap[1]<<32
+			for i := 1; i < c.kw-1; i++ {
+				seg[i] = tap[i+1] << 32
+			}
+		}
+	}
+	if c.e.k.WideRows(prw) {
+		c.pwt = bitops.TransposeWords(c.pbits, c.n, prw)
 	}
 }
 
@@ -163,6 +201,18 @@ func (j *countJob) unit(w, f int) {
 	pw, h := in.pw, in.halo
 	rowPix := c.iw + 2*h
 	cnt := c.pixcnt[w*c.cframe : (w+1)*c.cframe]
+	if c.pair {
+		// Interior image rows, halo columns included; halo rows stay 0.
+		pm := c.pmap[f*in.frame : (f+1)*in.frame]
+		for y := h; y < h+c.ih; y++ {
+			s := src[y*rowPix : (y+1)*rowPix]
+			d := pm[y*rowPix : (y+1)*rowPix]
+			for x := 0; x < len(s)-1; x++ {
+				d[x] = s[x] | s[x+1]<<32
+			}
+			d[len(s)-1] = s[len(s)-1]
+		}
+	}
 	for y := 0; y < c.ih; y++ {
 		base := (y+h)*rowPix + h
 		row := cnt[base : base+c.iw]
@@ -264,9 +314,14 @@ func (c *binConv) unit(w, u int) {
 		return
 	}
 	var err error
-	if off != nil && c.wt != nil {
+	// The in-place rows: the map itself, or its paired copy.
+	src, segWords, bits, wt := c.in.s, c.kw*c.in.pw, c.bits, c.wt
+	if c.pair {
+		src, segWords, bits, wt = c.pmap, c.kw-1, c.pbits, c.pwt
+	}
+	if off != nil && wt != nil {
 		// The kernel applies the affine and writes the output rows itself.
-		err = c.e.k.AndConvRowsT(c.out.f, sc.idx[:k], c.in.s, off[:k], pop[:k], c.kh, c.in.rowStride(), c.kw*c.in.pw, c.wt, n, c.scale, c.bias)
+		err = c.e.k.AndConvRowsT(c.out.f, sc.idx[:k], src, off[:k], pop[:k], c.kh, c.in.rowStride(), segWords, wt, n, c.scale, c.bias)
 		if err != nil {
 			panic(fmt.Sprintf("runtime: layer %d: %v", c.li, err)) // shapes are fixed at compile time
 		}
@@ -279,7 +334,7 @@ func (c *binConv) unit(w, u int) {
 		ks, err = c.e.k.AndGemmSparse(acc, sc.u64[:k*rw], k, c.bits, n, rw)
 		sc.c[3] += ks.SkippedWords
 	case off != nil:
-		err = c.e.k.AndGemmRows(acc, c.in.s, off[:k], pop[:k], c.kh, c.in.rowStride(), c.kw*c.in.pw, c.bits, n)
+		err = c.e.k.AndGemmRows(acc, src, off[:k], pop[:k], c.kh, c.in.rowStride(), segWords, bits, n)
 	default:
 		err = c.e.k.AndGemm(acc, sc.u64[:k*rw], k, c.bits, n, rw)
 	}

@@ -447,3 +447,28 @@ func TestOddPaths(t *testing.T) {
 		e.Close()
 	}
 }
+
+// TestBinaryConvPairs checks binary convs over at most 32 input channels,
+// which read a paired copy of their input (two pixels a word), for every
+// window width, stride and padding that reads in place, against the
+// reference on every kernel set.
+func TestBinaryConvPairs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 23))
+	for _, g := range []struct{ c, k, s, p int }{{20, 3, 1, 1}, {32, 2, 1, 1}, {7, 5, 2, 2}, {32, 3, 2, 0}, {17, 4, 1, 2}} {
+		b := modeltest.NewBuilder(rng, model.Shape{C: g.c, H: 9, W: 11}, 2, model.EncodingRate)
+		x := b.LIF(b.Conv(model.InputIndex, model.PrecisionBinary, 40, g.k, g.s, g.p), model.ResetHard, 0, 0)
+		b.Readout(b.GlobalAvgPool(x))
+		m := b.Model()
+		e, err := New(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range e.ops {
+			if c, ok := o.(*binConv); ok && !c.pair {
+				t.Errorf("%+v: the conv does not read pairs", g)
+			}
+		}
+		e.Close()
+		checkModel(t, m, rng, configs())
+	}
+}
