@@ -45,7 +45,6 @@ type lifFrame struct {
 	npix, steps                                  int
 	nblk                                         int            // 16-channel blocks, the last one possibly partial
 	tailN                                        int            // channels in the last block, 1..16
-	tailK                                        int            // lane mask of the last block
 	hard                                         int            // 1: hard reset
 	qblk                                         int            // AVX-512: blocks in whole words of C channels, run unmasked
 	lastK                                        uint64         // AVX-512: lane mask of the last output word (bits below C)
@@ -64,7 +63,6 @@ func lifFrameOf(r *LIFRun, nblk int) lifFrame {
 		npix: r.Pixels, steps: r.Steps, nblk: nblk,
 		tailN: cn - (nblk-1)*16, lam: r.Lambda, vth: r.Vth,
 	}
-	f.tailK = 1<<f.tailN - 1
 	f.lastK = ^uint64(0)
 	if cn%64 != 0 {
 		f.lastK = 1<<uint(cn%64) - 1

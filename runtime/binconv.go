@@ -16,11 +16,12 @@ import (
 // Dense execution is a direct convolution: the input map carries a zero
 // halo as wide as the padding, so each row (the K×K taps of one output
 // pixel) is K runs of K·words-per-pixel contiguous words read in place by
-// bitops.AndGemmRows; nothing is gathered. A row's popcount, which the AND
-// form needs, is the sum of its taps' spike counts: a count job makes each
-// frame's per-pixel counts once per pass and box-sums them into every output
-// pixel's patch count, so a row costs the kernel a table lookup. The sparse kernel, which skips zero words inside a row,
-// works on gathered rows (im2col; padding is zero spikes). Either way rows of
+// bitops.AndConvRowsT or AndGemmRows; nothing is gathered. A row's popcount,
+// which the AND form needs, is the sum of its taps' spike counts: a count
+// job makes each frame's per-pixel counts once per pass and box-sums them
+// into every output pixel's patch count, so a row costs a table lookup. The
+// sparse kernel, which skips zero words inside a row, works on gathered
+// rows (im2col; padding is zero spikes). Either way rows of
 // a silent frame, and rows whose whole patch is silent, are not computed:
 // their output is the layer's bias.
 type binConv struct {
@@ -187,8 +188,9 @@ func (c *binConv) run(e *Engine) {
 	st.BinaryOps += (words - skippedWords) * 64 * int64(c.n)
 }
 
-// countJob fills a direct conv's per-pixel spike counts, one frame a unit.
-// The halo's counts stay zero.
+// countJob makes, one frame a unit, a direct conv's patch spike counts
+// (pops) from the frame's per-pixel counts, and its paired map when the
+// conv reads pairs. The halo's counts stay zero.
 type countJob struct{ c *binConv }
 
 func (j *countJob) unit(w, f int) {
@@ -315,9 +317,9 @@ func (c *binConv) unit(w, u int) {
 	}
 	var err error
 	// The in-place rows: the map itself, or its paired copy.
-	src, segWords, bits, wt := c.in.s, c.kw*c.in.pw, c.bits, c.wt
+	src, segWords, wbits, wt := c.in.s, c.kw*c.in.pw, c.bits, c.wt
 	if c.pair {
-		src, segWords, bits, wt = c.pmap, c.kw-1, c.pbits, c.pwt
+		src, segWords, wbits, wt = c.pmap, c.kw-1, c.pbits, c.pwt
 	}
 	if off != nil && wt != nil {
 		// The kernel applies the affine and writes the output rows itself.
@@ -334,7 +336,7 @@ func (c *binConv) unit(w, u int) {
 		ks, err = c.e.k.AndGemmSparse(acc, sc.u64[:k*rw], k, c.bits, n, rw)
 		sc.c[3] += ks.SkippedWords
 	case off != nil:
-		err = c.e.k.AndGemmRows(acc, src, off[:k], pop[:k], c.kh, c.in.rowStride(), segWords, bits, n)
+		err = c.e.k.AndGemmRows(acc, src, off[:k], pop[:k], c.kh, c.in.rowStride(), segWords, wbits, n)
 	default:
 		err = c.e.k.AndGemm(acc, sc.u64[:k*rw], k, c.bits, n, rw)
 	}

@@ -140,12 +140,12 @@ func (o *poolOp) spikeUnit(w, u int) {
 		n := 0
 		for y := y0; y < y1; y++ {
 			for x := x0; x < x1; x++ {
-				off[n] = int32(f*in.frame + top + (y-y0)*rs + x*pw)
+				off[n] = int32(top + (y-y0)*rs + x*pw)
 				n++
 			}
 		}
 		df := out.f[f*out.frame+q*C : f*out.frame+(q+1)*C]
-		if err := o.e.k.AvgSpikes(df, in.s, off[:n], o.quot[n*(K*K+1):(n+1)*(K*K+1)]); err != nil {
+		if err := o.e.k.AvgSpikes(df, src, off[:n], o.quot[n*(K*K+1):(n+1)*(K*K+1)]); err != nil {
 			panic(fmt.Sprintf("runtime: layer %s: %v", o.l.Name, err)) // shapes are fixed at compile time
 		}
 	}
