@@ -94,18 +94,24 @@ func andConvRowsTCols(out []float32, orow []int32, src []uint64, off, pop []int3
 	for i, o := range off {
 		d := out[int(orow[i])*n : int(orow[i]+1)*n]
 		for j := j0; j < n; j++ {
-			c := 0
-			k := 0
-			for s := range segs {
-				a := int(o) + s*segStride
-				for _, v := range src[a : a+segWords] {
-					c += bits.OnesCount64(v & wt[k*n+j])
-					k++
-				}
-			}
+			c := rowTCount(src, int(o), segs, segStride, segWords, wt, n, j)
 			d[j] = float32(float32(int32(2*c)-pop[i])*scale[j]) + bias[j]
 		}
 	}
+}
+
+// rowTCount is popcount(row AND w_j) for the row of segs segments at o and
+// channel j of the word-major weights wt (n channels).
+func rowTCount(src []uint64, o, segs, segStride, segWords int, wt []uint64, n, j int) int {
+	c, k := 0, 0
+	for s := range segs {
+		a := o + s*segStride
+		for _, v := range src[a : a+segWords] {
+			c += bits.OnesCount64(v & wt[k*n+j])
+			k++
+		}
+	}
+	return c
 }
 
 // WideRows reports whether AndGemmRowsT and AndConvRowsT are native
@@ -128,15 +134,7 @@ func andGemmRowsTCols(dst []int32, src []uint64, off, pop []int32, segs, segStri
 	for i, o := range off {
 		d := dst[i*n : (i+1)*n]
 		for j := j0; j < j1; j++ {
-			c := 0
-			k := 0
-			for s := range segs {
-				a := int(o) + s*segStride
-				for _, v := range src[a : a+segWords] {
-					c += bits.OnesCount64(v & wt[k*n+j])
-					k++
-				}
-			}
+			c := rowTCount(src, int(o), segs, segStride, segWords, wt, n, j)
 			d[j] = int32(2*c) - pop[i]
 		}
 	}
