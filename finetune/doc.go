@@ -17,7 +17,7 @@
 // A batch x holds len(labels) samples of Net.InputLen() floats: C×H×W pixel
 // values in [0,1] for direct and rate encoding (the network normalizes with
 // the input's mean and std, as the runtime does), T×C×H×W event frames for
-// event input — the layout of finetune/data's batches.
+// event input — the layout of the data package's batches.
 //
 // # Network
 //

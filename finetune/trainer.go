@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/bsnn/bsnn/finetune/data"
+	"github.com/bsnn/bsnn/data"
 )
 
 // Source yields batches: training batches in an order that depends only on

@@ -8,7 +8,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/bsnn/bsnn/finetune/data"
+	"github.com/bsnn/bsnn/data"
 	"github.com/bsnn/bsnn/model"
 )
 

@@ -28,7 +28,7 @@ import (
 	"time"
 
 	"github.com/bsnn/bsnn/bitops"
-	"github.com/bsnn/bsnn/finetune/data"
+	"github.com/bsnn/bsnn/data"
 	"github.com/bsnn/bsnn/model"
 	"github.com/bsnn/bsnn/runtime"
 	"github.com/bsnn/bsnn/tools/bsnn-convert/internal/convert"

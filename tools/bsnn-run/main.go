@@ -58,11 +58,11 @@ import (
 
 	"github.com/bsnn/bsnn/bitops"
 	"github.com/bsnn/bsnn/boards"
-	"github.com/bsnn/bsnn/finetune/data"
+	"github.com/bsnn/bsnn/data"
+	"github.com/bsnn/bsnn/input"
 	"github.com/bsnn/bsnn/model"
 	"github.com/bsnn/bsnn/runtime"
 	"github.com/bsnn/bsnn/tools/internal/cli"
-	"github.com/bsnn/bsnn/tools/internal/input"
 )
 
 func main() {

@@ -20,11 +20,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bsnn/bsnn/finetune/data"
+	"github.com/bsnn/bsnn/data"
+	"github.com/bsnn/bsnn/input"
 	"github.com/bsnn/bsnn/model"
 	"github.com/bsnn/bsnn/model/modeltest"
 	"github.com/bsnn/bsnn/runtime"
-	"github.com/bsnn/bsnn/tools/internal/input"
 )
 
 // brightDark is a hand-made model that tells bright gray images from dark

@@ -12,9 +12,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bsnn/bsnn/input"
 	"github.com/bsnn/bsnn/model"
 	"github.com/bsnn/bsnn/runtime"
-	"github.com/bsnn/bsnn/tools/internal/input"
 )
 
 // frameOut is what one frame produced, ready to print.

@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bsnn/bsnn/data"
 	"github.com/bsnn/bsnn/finetune"
-	"github.com/bsnn/bsnn/finetune/data"
 	"github.com/bsnn/bsnn/model"
 )
 

@@ -14,8 +14,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/bsnn/bsnn/data"
 	"github.com/bsnn/bsnn/finetune"
-	"github.com/bsnn/bsnn/finetune/data"
 	"github.com/bsnn/bsnn/internal/atomicfile"
 	"github.com/bsnn/bsnn/model"
 	"github.com/bsnn/bsnn/tools/internal/cli"

@@ -15,8 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bsnn/bsnn/data"
 	"github.com/bsnn/bsnn/finetune"
-	"github.com/bsnn/bsnn/finetune/data"
 	"github.com/bsnn/bsnn/internal/atomicfile"
 	"github.com/bsnn/bsnn/tools/internal/cli"
 	"github.com/bsnn/bsnn/tools/internal/plot"

@@ -29,7 +29,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/bsnn/bsnn/finetune/data"
+	"github.com/bsnn/bsnn/data"
 	"github.com/bsnn/bsnn/model"
 )
 

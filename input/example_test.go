@@ -6,9 +6,9 @@ import (
 	"io"
 	"log"
 
-	"github.com/bsnn/bsnn/finetune/data"
+	"github.com/bsnn/bsnn/data"
+	"github.com/bsnn/bsnn/input"
 	"github.com/bsnn/bsnn/model"
-	"github.com/bsnn/bsnn/tools/internal/input"
 )
 
 // Reading frames from a pipe (here a two-frame 4×2 gray Y4M stream, as

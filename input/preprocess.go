@@ -3,7 +3,7 @@ package input
 import (
 	"fmt"
 
-	"github.com/bsnn/bsnn/finetune/data"
+	"github.com/bsnn/bsnn/data"
 	"github.com/bsnn/bsnn/model"
 )
 

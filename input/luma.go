@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
-	"github.com/bsnn/bsnn/finetune/data"
+	"github.com/bsnn/bsnn/data"
 )
 
 // Range is the luma range of 8-bit Y'CbCr samples.

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"log"
 
-	"github.com/bsnn/bsnn/finetune/data"
+	"github.com/bsnn/bsnn/data"
 )
 
 // The fine-tuning scenario's data: 2,000 MNIST training digits rotated by

@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/bsnn/bsnn/finetune/data"
+	"github.com/bsnn/bsnn/data"
 )
 
 // Usage describes the source URIs Open accepts, for -help texts.

@@ -6,12 +6,12 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/bsnn/bsnn/finetune/data"
+	"github.com/bsnn/bsnn/data"
 	"github.com/bsnn/bsnn/model"
 )
 
 // datasetSource yields the images of a built-in data set (MNIST or
-// Fashion-MNIST, loaded from where finetune/data finds them), so a model can
+// Fashion-MNIST, loaded from where the data package finds them), so a model can
 // be run and scored without exporting images first. A sample's Name is
 // "<class>/<index>", which bsnn-run reads as the true class, the way it reads
 // class subfolders of an image folder.

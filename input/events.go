@@ -7,7 +7,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/bsnn/bsnn/finetune/data"
+	"github.com/bsnn/bsnn/data"
 )
 
 // eventFileSource yields the events of a file, whole or in windows.

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bsnn/bsnn/finetune/data"
+	"github.com/bsnn/bsnn/data"
 )
 
 func TestImageSource(t *testing.T) {

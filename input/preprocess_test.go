@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bsnn/bsnn/finetune/data"
+	"github.com/bsnn/bsnn/data"
 	"github.com/bsnn/bsnn/model"
 )
 
