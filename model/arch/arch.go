@@ -1,13 +1,22 @@
-// Package arch builds the standard bsnn network graphs as model.Model values:
-// the MNIST net, a ResNet-19-like Bi-Real net for 3×32×32 input and a
-// VGG-small, each parameterised by its widths so tests can build small ones.
+// Package arch is the one description of bsnn's standard networks: each is
+// a builder that returns its graph as a model.Model (MNIST, VGGSmall, VGG11,
+// ResNet19, ResNet18), and a registry (Lookup, Names, Help) that every
+// tool's -arch flag resolves through, with Arch.Build sizing a net from
+// generic Options (widths or a width multiplier, blocks, classes, T).
+//
+// The trainer builds its nets from these graphs, the converter maps a
+// PyTorch state_dict onto them (StateDictKeys names every tensor), and the
+// tests and benchmarks fill them with random weights (Randomize).
 //
 // A builder returns the graph with every parameter allocated and neutral:
 // binary weights all +1, float weights zero, Scale 1, Bias 0, AGMM α = 1.
 // Callers fill in given weights by layer name (Find; the names follow the
 // usual PyTorch module names, e.g. "layer2.0.conv1"), or call Randomize for
-// random weights whose firing rates sit in the range real nets show, which is
-// what the runtime tests and benchmarks use.
+// random weights whose firing rates sit in the range real nets show.
+//
+// Adding an architecture is one builder and one registry entry; adding an
+// op is a model.Op plus its two executors (runtime and runtime/reference)
+// and, for training, its finetune node.
 package arch
 
 import (
@@ -43,12 +52,14 @@ func (n Neuron) vth() float32 {
 	return n.Vth
 }
 
-// builder appends layers and keeps track of the current tensor.
+// builder appends layers and keeps track of the current tensor and its
+// shape.
 type builder struct {
-	m   *model.Model
-	cur int // index of the layer whose output is the current tensor
-	n   Neuron
-	T   int
+	m       *model.Model
+	cur     int // index of the layer whose output is the current tensor
+	c, h, w int // its shape
+	n       Neuron
+	T       int
 }
 
 func newBuilder(in model.Shape, T int, enc model.Encoding, n Neuron, source string) *builder {
@@ -58,8 +69,9 @@ func newBuilder(in model.Shape, T int, enc model.Encoding, n Neuron, source stri
 			Provenance: model.Provenance{Source: source, Accuracy: -1},
 		},
 		cur: model.InputIndex,
-		n:   n,
-		T:   T,
+		c:   in.C, h: in.H, w: in.W,
+		n: n,
+		T: T,
 	}
 }
 
@@ -87,6 +99,9 @@ func (b *builder) conv(name string, prec model.Precision, inC, outC, k, stride, 
 		Scale: ones(outC), Bias: make([]float32, outC),
 	}
 	setWeights(&l)
+	b.c = outC
+	b.h = (b.h+2*pad-k)/stride + 1
+	b.w = (b.w+2*pad-k)/stride + 1
 	return b.add(l)
 }
 
@@ -144,11 +159,27 @@ func (b *builder) lif(name string) int {
 	return b.add(model.Layer{Op: model.OpLIF, Name: name, Inputs: []int{b.cur}, Lambda: b.n.lambda(), Vth: b.n.vth(), Reset: b.n.Reset})
 }
 
-func (b *builder) pool(op model.Op, name string, k, stride int) int {
-	return b.add(model.Layer{Op: op, Name: name, Inputs: []int{b.cur}, Kernel: k, Stride: stride})
+func (b *builder) pool(op model.Op, name string, k, stride, pad int) int {
+	b.h = (b.h+2*pad-k)/stride + 1
+	b.w = (b.w+2*pad-k)/stride + 1
+	return b.add(model.Layer{Op: op, Name: name, Inputs: []int{b.cur}, Kernel: k, Stride: stride, Pad: pad})
 }
 
-func (b *builder) finish(classes int) (*model.Model, error) {
+// head appends the classifier: gap (global average pool) or flatten, then
+// fc (fp32 linear) with the given number of outputs.
+func (b *builder) head(gap bool, classes int) {
+	if gap {
+		b.add(model.Layer{Op: model.OpGlobalAvgPool, Name: "gap", Inputs: []int{b.cur}})
+	} else {
+		b.add(model.Layer{Op: model.OpFlatten, Name: "flatten", Inputs: []int{b.cur}})
+		b.c *= b.h * b.w
+	}
+	b.h, b.w = 1, 1
+	b.linear("fc", model.PrecisionFloat32, b.c, classes)
+}
+
+// finish appends the readout and checks the graph.
+func (b *builder) finish() (*model.Model, error) {
 	b.add(model.Layer{Op: model.OpReadout, Name: "readout", Inputs: []int{b.cur}})
 	b.m.Labels = nil
 	if err := b.m.Check(); err != nil {

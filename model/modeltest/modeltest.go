@@ -1,7 +1,7 @@
 // Package modeltest builds valid bsnn models with random weights for tests
 // and benchmarks: a graph Builder, Random models of random structure,
-// AllKinds (every op, precision, statistic and reset in one model) and the
-// fixed architectures of the runtime's acceptance tests (MNIST, ResNet19).
+// AllKinds (every op, precision, statistic and reset in one model) and
+// model/arch's MNIST and ResNet19 nets with random weights.
 //
 // Binary conv and linear layers are only ever placed on spike tensors (LIF
 // outputs, max-pools and flattens of spikes, or a rate-encoded input), as
@@ -16,6 +16,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/bsnn/bsnn/model"
+	"github.com/bsnn/bsnn/model/arch"
 )
 
 // Builder appends layers to a model, tracking every layer's output shape
@@ -380,49 +381,34 @@ func AllKinds(rng *rand.Rand) *model.Model {
 	return b.Model()
 }
 
-// MNIST returns the runtime's MNIST-sized acceptance net with random
-// weights: 1×28×28 input (MNIST mean/std), T = 4, fp32 conv 32 → LIF →
-// binary conv 64 + AGMM → LIF → max-pool → binary conv 64 + AGMM → LIF →
-// max-pool → fp32 linear 3136 → 10 → readout.
+// MNIST returns the MNIST net of model/arch (its default widths, T = 4,
+// MNIST mean/std) with random weights drawn from rng (arch.Randomize) and
+// the digit labels.
 func MNIST(rng *rand.Rand) *model.Model {
-	b := NewBuilder(rng, model.Shape{C: 1, H: 28, W: 28}, 4, model.EncodingDirect)
-	b.M.Input.Mean, b.M.Input.Std = []float32{0.1307}, []float32{0.3081}
-	x := b.LIF(b.Conv(model.InputIndex, model.PrecisionFloat32, 32, 3, 1, 1), model.ResetHard, 0, 0)
-	x = b.LIF(b.AGMM(b.Conv(x, model.PrecisionBinary, 64, 3, 1, 1), model.StatSpatial), model.ResetHard, 0, 0)
-	x = b.Pool(x, model.OpMaxPool, 2, 2, 0)
-	x = b.LIF(b.AGMM(b.Conv(x, model.PrecisionBinary, 64, 3, 1, 1), model.StatSpatial), model.ResetHard, 0, 0)
-	x = b.Pool(x, model.OpMaxPool, 2, 2, 0)
-	b.Readout(b.Linear(b.Flatten(x), model.PrecisionFloat32, 10))
-	b.M.Labels = []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
-	b.M.Provenance = model.Provenance{Source: "modeltest.MNIST", Dataset: "mnist", Accuracy: -1}
-	return b.Model()
+	m, err := arch.MNIST(arch.MNISTConfig{})
+	if err != nil {
+		panic(err)
+	}
+	m.Input.Mean, m.Input.Std = []float32{0.1307}, []float32{0.3081}
+	arch.Randomize(m, rng.Uint64())
+	m.Labels = []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
+	m.Provenance = model.Provenance{Source: "modeltest.MNIST", Dataset: "mnist", Accuracy: -1}
+	return m
 }
 
-// ResNet19 returns the runtime's CIFAR-sized acceptance net with random
-// weights: 3×32×32 input, T timesteps, an fp32 stem conv of width channels,
-// then Bi-Real stages of 3, 3 and 2 basic blocks (two Bi-Real units each)
-// at width, 2·width and 4·width channels (the last two start with stride
-// 2), AGMM gates, global average pooling, fp32 linear 4·width → 256 → LIF →
-// 10. width = 128 is the ResNet-19 of the SNN literature.
+// ResNet19 returns the ResNet-19 of model/arch with stage widths width,
+// 2·width and 4·width, T time steps, CIFAR-10 mean/std and labels, and random
+// weights drawn from rng (arch.Randomize). width = 128 is the ResNet-19 of
+// the SNN literature.
 func ResNet19(rng *rand.Rand, width, T int) *model.Model {
-	b := NewBuilder(rng, model.Shape{C: 3, H: 32, W: 32}, T, model.EncodingDirect)
-	b.M.Input.Mean = []float32{0.4914, 0.4822, 0.4465}
-	b.M.Input.Std = []float32{0.2470, 0.2435, 0.2616}
-	x := b.LIF(b.Conv(model.InputIndex, model.PrecisionFloat32, width, 3, 1, 1), model.ResetHard, 0, 0)
-	for stage, blocks := range []int{3, 3, 2} {
-		c := width << stage
-		for blk := range blocks {
-			stride := 1
-			if stage > 0 && blk == 0 {
-				stride = 2
-			}
-			x = b.BiReal(x, c, stride, model.StatSpatial, true, model.ResetHard)
-			x = b.BiReal(x, c, 1, model.StatSpatial, true, model.ResetHard)
-		}
+	m, err := arch.ResNet19(arch.ResNet19Config{Widths: [3]int{width, 2 * width, 4 * width}, T: T})
+	if err != nil {
+		panic(err)
 	}
-	y := b.LIF(b.Linear(b.GlobalAvgPool(x), model.PrecisionFloat32, 256), model.ResetHard, 0, 0)
-	b.Readout(b.Linear(y, model.PrecisionFloat32, 10))
-	b.M.Labels = []string{"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"}
-	b.M.Provenance = model.Provenance{Source: "modeltest.ResNet19", Dataset: "cifar10", Accuracy: -1}
-	return b.Model()
+	m.Input.Mean = []float32{0.4914, 0.4822, 0.4465}
+	m.Input.Std = []float32{0.2470, 0.2435, 0.2616}
+	arch.Randomize(m, rng.Uint64())
+	m.Labels = []string{"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"}
+	m.Provenance = model.Provenance{Source: "modeltest.ResNet19", Dataset: "cifar10", Accuracy: -1}
+	return m
 }

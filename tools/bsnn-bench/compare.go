@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/bsnn/bsnn/model"
+	"github.com/bsnn/bsnn/model/arch"
 	"github.com/bsnn/bsnn/runtime"
 	"github.com/bsnn/bsnn/tools/internal/cli"
 )
@@ -153,7 +154,7 @@ func runCompare(args []string) error {
 	var o compareOpts
 	var threads, batches string
 	fs := flag.NewFlagSet("bsnn-bench compare", flag.ContinueOnError)
-	fs.StringVar(&o.arch, "arch", "resnet19", "network: resnet19, mnist or vgg (random weights)")
+	fs.StringVar(&o.arch, "arch", "resnet19", "network (random weights): "+strings.Join(arch.Names(), ", "))
 	fs.StringVar(&o.widths, "widths", "", "comma-separated widths (resnet19, vgg: 3 stage widths; mnist: 3 conv widths)")
 	fs.StringVar(&o.shortcut, "shortcut", "fp32", "with -arch resnet19: precision of the downsampling shortcut convs, fp32 or int8")
 	fs.IntVar(&o.T, "T", 0, "time steps (default: the architecture's, 2 for resnet19/vgg, 4 for mnist)")
@@ -175,7 +176,7 @@ func runCompare(args []string) error {
 	fs.BoolVar(&o.noRSS, "no-rss", false, "skip bsnn's peak-RSS measurement (child processes)")
 	fs.BoolVar(&o.rssChild, "rss-child", false, "internal: run one batch at the first -threads and -batch and print the peak RSS")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: bsnn-bench compare [-arch resnet19|mnist|vgg] [flags]\n\n"+
+		fmt.Fprintf(fs.Output(), "usage: bsnn-bench compare [-arch NAME] [flags]\n\n"+
 			"Builds one random-weight net in bsnn and as a plain fp32 PyTorch twin with the same\n"+
 			"weights (run by -python from a weight dump in a temporary directory), checks that\n"+
 			"their logits agree, then times both in alternating rounds at every -threads and\n"+

@@ -128,7 +128,7 @@ type modelOpts struct {
 func (o *modelOpts) register(fs *flag.FlagSet) {
 	o.common.Register(fs, 0)
 	fs.StringVar(&o.file, "model", "", "the .bsnn model file to measure")
-	fs.StringVar(&o.arch, "arch", "", "measure a random-weight net built in memory instead: resnet19, mnist or vgg")
+	fs.StringVar(&o.arch, "arch", "", "measure a random-weight net built in memory instead: "+strings.Join(arch.Names(), ", "))
 	fs.StringVar(&o.shortcut, "shortcut", "fp32", "with -arch resnet19: precision of the downsampling shortcut convs, fp32 or int8")
 	fs.StringVar(&o.widths, "widths", "", "with -arch: comma-separated widths (resnet19, vgg: 3; mnist: 3 conv widths)")
 	fs.IntVar(&o.T, "T", 0, "with -arch: time steps (default: the architecture's, 2 for resnet19/vgg, 4 for mnist)")
@@ -231,50 +231,28 @@ func (o *modelOpts) load() (*model.Model, string, error) {
 		m, err := model.Load(o.file)
 		return m, o.file, err
 	}
-	var w []int
+	a, err := arch.Lookup(o.arch)
+	if err != nil {
+		return nil, "", fmt.Errorf("-arch: %v", err)
+	}
+	ao := arch.Options{T: o.T}
 	if o.widths != "" {
 		for _, s := range strings.Split(o.widths, ",") {
 			v, err := strconv.Atoi(strings.TrimSpace(s))
 			if err != nil {
 				return nil, "", fmt.Errorf("-widths %q: %v", o.widths, err)
 			}
-			w = append(w, v)
-		}
-		if len(w) != 3 {
-			return nil, "", fmt.Errorf("-widths %q: want 3 comma-separated widths", o.widths)
+			ao.Widths = append(ao.Widths, v)
 		}
 	}
-	var m *model.Model
-	var err error
-	switch o.arch {
-	case "resnet19":
-		c := arch.ResNet19Config{T: o.T}
-		switch o.shortcut {
-		case "fp32", "":
-		case "int8":
-			c.Shortcut = model.PrecisionInt8
-		default:
-			return nil, "", fmt.Errorf("-shortcut %q: want fp32 or int8", o.shortcut)
-		}
-		if w != nil {
-			c.Widths = [3]int{w[0], w[1], w[2]}
-		}
-		m, err = arch.ResNet19(c)
-	case "mnist":
-		c := arch.MNISTConfig{T: o.T}
-		if w != nil {
-			c.C1, c.C2, c.C3 = w[0], w[1], w[2]
-		}
-		m, err = arch.MNIST(c)
-	case "vgg":
-		c := arch.VGGSmallConfig{T: o.T}
-		if w != nil {
-			c.Widths = [3]int{w[0], w[1], w[2]}
-		}
-		m, err = arch.VGGSmall(c)
+	switch o.shortcut {
+	case "fp32", "":
+	case "int8":
+		ao.Shortcut = model.PrecisionInt8
 	default:
-		return nil, "", fmt.Errorf("-arch %q: want resnet19, mnist or vgg", o.arch)
+		return nil, "", fmt.Errorf("-shortcut %q: want fp32 or int8", o.shortcut)
 	}
+	m, err := a.Build(ao)
 	if err != nil {
 		return nil, "", err
 	}
