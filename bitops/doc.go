@@ -16,6 +16,14 @@
 // the last element are always 0: in spikes they add nothing, and in XNOR
 // operands they are equal and cancel.
 //
+// Conv weight rows come in two named layouts. The padded layout (PackOIHW,
+// ConvRowWords) starts every tap on a word boundary; it is the one of the
+// model format and the inference engine, which read a patch in place from
+// the map. The tight layout (PackOIHWTight, TightConvRowWords) puts tap k's
+// channel ch at bit k·c+ch, with no padding between taps; the trainer
+// gathers each patch into a row in that layout, which saves words when c is
+// not a multiple of 64.
+//
 // # Arithmetic
 //
 // For spikes s ∈ {0,1} and weights w ∈ {−1,+1}:

@@ -209,3 +209,42 @@ func UnpackOIHW(dst []float32, src []uint64, o, c, kh, kw int) error {
 	}
 	return nil
 }
+
+// TightConvRowWords returns the words in one conv weight row in the tight
+// layout: the kh·kw taps' c channel bits back to back, Words(kh·kw·c) words.
+func TightConvRowWords(c, kh, kw int) int { return Words(kh * kw * c) }
+
+// PackOIHWTight packs the signs of a PyTorch conv weight [o][c][kh][kw] into
+// o rows of TightConvRowWords(c, kh, kw) words in the tight layout: tap
+// k = ky·kw+kx, channel ch at bit k·c+ch of the row. Unlike PackOIHW's
+// layout a tap does not start a new word, so a row of a 32-channel 3×3 conv
+// is 5 words instead of 9. The trainer uses it: it gathers every patch into
+// a row anyway (im2col), and the shorter rows are fewer words to AND. The
+// model format and the inference engine use PackOIHW's layout, which reads
+// patches in place from a channel-packed map.
+func PackOIHWTight(dst []uint64, src []float32, o, c, kh, kw int) error {
+	if o < 0 || c < 0 || kh < 0 || kw < 0 {
+		return fmt.Errorf("bitops: PackOIHWTight: negative shape %d×%d×%d×%d", o, c, kh, kw)
+	}
+	if len(src) != o*c*kh*kw {
+		return fmt.Errorf("bitops: PackOIHWTight: src holds %d values, %d×%d×%d×%d needs %d", len(src), o, c, kh, kw, o*c*kh*kw)
+	}
+	rw, k := TightConvRowWords(c, kh, kw), kh*kw
+	if len(dst) < o*rw {
+		return fmt.Errorf("bitops: PackOIHWTight: dst holds %d words, needs %d", len(dst), o*rw)
+	}
+	dst = dst[:o*rw]
+	clear(dst)
+	for oc := 0; oc < o; oc++ {
+		row, w := dst[oc*rw:(oc+1)*rw], src[oc*c*k:(oc+1)*c*k]
+		for ch := 0; ch < c; ch++ {
+			for t := 0; t < k; t++ {
+				if w[ch*k+t] >= 0 {
+					b := t*c + ch
+					row[b>>6] |= 1 << uint(b&63)
+				}
+			}
+		}
+	}
+	return nil
+}

@@ -302,3 +302,44 @@ func TestConvIm2colMatchesFloatConv(t *testing.T) {
 		}
 	}
 }
+
+func TestPackOIHWTight(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, sh := range [][4]int{{1, 1, 1, 1}, {3, 32, 3, 3}, {2, 70, 3, 3}, {4, 64, 1, 1}, {2, 5, 7, 7}, {1, 0, 3, 3}} {
+		o, c, kh, kw := sh[0], sh[1], sh[2], sh[3]
+		w := make([]float32, o*c*kh*kw)
+		for i := range w {
+			w[i] = float32(rng.NormFloat64())
+		}
+		rw := TightConvRowWords(c, kh, kw)
+		dst := make([]uint64, o*rw+1)
+		dst[o*rw] = 0xdead // guard word past the rows
+		for i := range dst[:o*rw] {
+			dst[i] = ^uint64(0) // stale bits must be cleared
+		}
+		if err := PackOIHWTight(dst, w, o, c, kh, kw); err != nil {
+			t.Fatal(err)
+		}
+		for oc := 0; oc < o; oc++ {
+			for b := 0; b < 64*rw; b++ {
+				want := false
+				if b < kh*kw*c {
+					tap, ch := b/c, b%c
+					want = w[((oc*c+ch)*kh*kw)+tap] >= 0
+				}
+				if got := dst[oc*rw+b/64]>>uint(b%64)&1 == 1; got != want {
+					t.Fatalf("%v: row %d bit %d = %v, want %v", sh, oc, b, got, want)
+				}
+			}
+		}
+		if dst[o*rw] != 0xdead {
+			t.Fatalf("%v: guard word overwritten", sh)
+		}
+	}
+	if err := PackOIHWTight(make([]uint64, 1), make([]float32, 2*32*9), 2, 32, 3, 3); err == nil {
+		t.Error("short dst accepted")
+	}
+	if err := PackOIHWTight(make([]uint64, 10), make([]float32, 3), 2, 32, 3, 3); err == nil {
+		t.Error("short src accepted")
+	}
+}

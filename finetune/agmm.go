@@ -6,7 +6,7 @@ import (
 	"github.com/bsnn/bsnn/model"
 )
 
-// agmmNode is the AGMM gate (DESIGN §6, bsnnref.AGMM, model.OpAGMM):
+// agmmNode is the AGMM gate (model.OpAGMM; tools/pyref/bsnnref.py's AGMM is its PyTorch twin):
 // Y[t] = G ⊙ X[t] with G = float32(α[t]·σ(E(X[t]))), E the per-sample,
 // per-channel spatial mean (StatSpatial), the per-sample mean over C·H·W
 // (StatChannelSpatial), or no statistic (G = α[t]). Backward:
@@ -23,7 +23,7 @@ type agmmNode struct {
 	dpart []float64 // per-sample partial dα, [B][T]
 }
 
-func newAGMM(s *LayerSpec, idx int, in model.Shape, T int, cfg *Config) *agmmNode {
+func newAGMM(s *nodeSpec, idx int, in model.Shape, T int, cfg *Config) *agmmNode {
 	g := &agmmNode{
 		shape: in, stat: s.Stat, mode: cfg.AGMM.Alpha, detach: cfg.AGMM.Detach,
 		alpha: newParam(s.Name+".alpha", GroupAlpha, idx, false, T),

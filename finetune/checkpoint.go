@@ -38,7 +38,7 @@ type ckptTensor struct {
 
 type ckptHeader struct {
 	Config Config            `json:"config"`
-	Specs  []LayerSpec       `json:"specs"`
+	Specs  []nodeSpec        `json:"specs"`
 	Step   int64             `json:"step"`
 	Epoch  int               `json:"epoch"`
 	Batch  int               `json:"batch"`

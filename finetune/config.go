@@ -3,10 +3,12 @@ package finetune
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/bsnn/bsnn/bitops"
 	"github.com/bsnn/bsnn/model"
+	"github.com/bsnn/bsnn/model/arch"
 )
 
 // Config is everything that defines a network and how it trains. It is
@@ -14,18 +16,19 @@ import (
 // original one did. Zero values mean "the default" wherever a default is
 // documented; DefaultConfig fills every field.
 type Config struct {
-	// Preset names the architecture NewNet builds: PresetMNIST,
-	// PresetVGGSmall or PresetResNet19. FromModel sets it to PresetModel.
+	// Preset names the architecture NewNet builds: a name (or alias) of
+	// model/arch's registry, such as PresetMNIST, PresetVGGSmall or
+	// PresetResNet19. FromModel sets it to PresetModel.
 	Preset string `json:"preset"`
 	// Input is the input shape, normalization, encoding and T.
 	Input model.InputSpec `json:"input"`
 	// Classes is the number of output classes.
 	Classes int `json:"classes"`
-	// Widths are the preset's channel widths (see the preset constructors);
-	// nil means the preset's default.
+	// Widths are the architecture's channel widths (arch.Arch.Widths says
+	// which they are); nil means its defaults.
 	Widths []int `json:"widths,omitempty"`
-	// Blocks is the number of Bi-Real units per stage for PresetResNet19;
-	// nil means {6, 6, 4}.
+	// Blocks is the number of basic blocks (two Bi-Real units each) per
+	// stage of a ResNet; nil means its defaults ({3, 3, 2} for ResNet-19).
 	Blocks []int `json:"blocks,omitempty"`
 	// Labels are the class names written into exported models (optional).
 	Labels []string `json:"labels,omitempty"`
@@ -51,7 +54,8 @@ type Config struct {
 	Kernels *bitops.Kernels `json:"-"`
 }
 
-// Architecture presets.
+// Architecture names of model/arch's registry that the trainer's defaults
+// and docs refer to; every other registry name works too.
 const (
 	PresetMNIST    = "mnist"     // small conv net for MNIST / Fashion-MNIST
 	PresetVGGSmall = "vgg-small" // VGG-small (6 convs, 3 pools)
@@ -121,7 +125,7 @@ func (a AlphaMode) String() string {
 	return fmt.Sprintf("alpha(%d)", uint8(a))
 }
 
-// AGMMConfig configures the AGMM gates (DESIGN §6): Y[t] = α[t]·σ(E(X[t]))⊙X[t].
+// AGMMConfig configures the AGMM gates: Y[t] = α[t]·σ(E(X[t]))⊙X[t].
 type AGMMConfig struct {
 	// Enabled puts a gate after every binary conv + BN of a preset.
 	Enabled bool       `json:"enabled"`
@@ -199,23 +203,28 @@ const (
 	GroupAlpha  = "alpha"
 )
 
-// DefaultConfig returns the defaults of a preset: MNIST-shaped input
-// (1×28×28, T = 4, direct encoding, MNIST mean/std) for PresetMNIST (and
-// PresetModel, whose input FromModel replaces), 3×32×32 with CIFAR mean/std
-// and T = 2 for PresetVGGSmall and PresetResNet19; 10 classes; LIF λ 0.5,
-// V_th 1, hard reset, triangle surrogate γ 1; AGMM on (spatial statistic,
-// learnable α from 1); BN momentum 0.1, eps 1e-5; SGD lr 0.1, momentum 0.9,
-// weight decay 5e-4 (coupled), cosine schedule over the run (the Trainer
-// sets TotalSteps). PresetModel (fine-tuning) freezes the BN statistics and
-// uses lr 0.01 without weight decay. Threads is 1: set it to the number of
-// cores to use.
+// DefaultConfig returns the defaults of a preset: the input shape, T,
+// classes and input normalization of its model/arch entry (1×28×28, T = 4,
+// MNIST mean/std, 10 classes for PresetMNIST and for PresetModel, whose
+// input FromModel replaces; 3×32×32, T = 2, CIFAR mean/std for the CIFAR
+// nets), direct encoding; LIF λ 0.5, V_th 1, hard reset, triangle surrogate
+// γ 1; AGMM on (spatial statistic, learnable α from 1); BN momentum 0.1, eps
+// 1e-5; SGD lr 0.1, momentum 0.9, weight decay 5e-4 (coupled), cosine
+// schedule over the run (the Trainer sets TotalSteps). PresetModel
+// (fine-tuning) freezes the BN statistics and uses lr 0.01 without weight
+// decay. Threads is 1: set it to the number of cores to use. An unknown
+// preset gets the MNIST defaults; NewNet reports it.
 func DefaultConfig(preset string) Config {
+	a, err := arch.Lookup(preset)
+	if err != nil {
+		a, _ = arch.Lookup(PresetMNIST)
+	}
 	c := Config{
 		Preset:  preset,
-		Classes: 10,
+		Classes: a.Classes,
 		Input: model.InputSpec{
-			Shape: model.Shape{C: 1, H: 28, W: 28}, Mean: []float32{0.1307}, Std: []float32{0.3081},
-			Encoding: model.EncodingDirect, Timesteps: 4,
+			Shape: a.In, Mean: slices.Clone(a.Mean), Std: slices.Clone(a.Std),
+			Encoding: model.EncodingDirect, Timesteps: a.T,
 		},
 		LIF:   LIFConfig{Lambda: 0.5, Vth: 1, Reset: model.ResetHard, Surrogate: SurrogateTriangle, Gamma: 1},
 		AGMM:  AGMMConfig{Enabled: true, Stat: model.StatSpatial, Alpha: AlphaLearn, AlphaInit: 1, AlphaEnd: 1},
@@ -230,12 +239,6 @@ func DefaultConfig(preset string) Config {
 		c.BN.Frozen = true
 		c.Optim.LR = 0.01
 		c.Optim.WeightDecay = 0
-	}
-	if preset == PresetVGGSmall || preset == PresetResNet19 {
-		c.Input.Timesteps = 2
-		c.Input.Shape = model.Shape{C: 3, H: 32, W: 32}
-		c.Input.Mean = []float32{0.4914, 0.4822, 0.4465}
-		c.Input.Std = []float32{0.2470, 0.2435, 0.2616}
 	}
 	return c
 }

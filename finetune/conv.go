@@ -27,7 +27,7 @@ import (
 // then the binarization's gradient (bsnnref.binarize): through the
 // straight-through estimator masked at |w| > 1 and through α_o.
 type convNode struct {
-	s         *LayerSpec
+	s         *nodeSpec
 	inS, outS model.Shape
 	linear    bool
 	binary    bool
@@ -78,7 +78,7 @@ type convScratch struct {
 // goroutines.
 const dwChunks = 8
 
-func newConv(s *LayerSpec, idx int, in model.Shape, cfg *Config) (*convNode, model.Shape, error) {
+func newConv(s *nodeSpec, idx int, in model.Shape, cfg *Config) (*convNode, model.Shape, error) {
 	n := &convNode{s: s, inS: in, linear: s.Op == model.OpLinear, binary: s.Binary}
 	if n.linear {
 		if in.H != 1 || in.W != 1 {
@@ -108,7 +108,7 @@ func newConv(s *LayerSpec, idx int, in model.Shape, cfg *Config) (*convNode, mod
 		// Training packs a patch densely: tap k's channels at bits
 		// k·InC..k·InC+InC−1 (the model format starts every tap at a word;
 		// Export repacks). With 32 channels that halves the words.
-		n.rw = bitops.Words(n.j)
+		n.rw = bitops.TightConvRowWords(s.InC, s.KH, s.KW)
 		n.alpha = make([]float32, s.OutC)
 		n.wbits = make([]uint64, s.OutC*n.rw)
 	}
@@ -152,20 +152,9 @@ func (n *convNode) prepare() {
 			}
 			n.alpha[o] = float32(s / float64(n.j))
 		}
-		clear(n.wbits)
-		C := n.s.InC
-		for o := 0; o < O; o++ {
-			row := n.wbits[o*n.rw : (o+1)*n.rw]
-			w := n.w.Data[o*n.j : (o+1)*n.j]
-			for c := 0; c < C; c++ {
-				for k := 0; k < n.k; k++ {
-					if w[c*n.k+k] >= 0 {
-						b := k*C + c
-						row[b>>6] |= 1 << uint(b&63)
-					}
-				}
-			}
-		}
+		// The latent weights are in PyTorch's [out][in][kh][kw] order, and
+		// shapes were checked when the node was made.
+		_ = bitops.PackOIHWTight(n.wbits, n.w.Data, O, n.s.InC, n.s.KH, n.s.KW)
 	}
 	for o := 0; o < O; o++ {
 		n.scale[o], n.shift[o] = n.affine(o)
@@ -369,10 +358,11 @@ func (n *convNode) forwardLinear(p *pass, x *tensor, yd, od []float32, scr []con
 	})
 }
 
-// im2colBits gathers the packed patch of every output pixel: row q holds
-// tap k = ky·KW+kx's InC channel bits at bits k·InC.., as prepare packs the
-// weight rows (rw words per row; out-of-range taps are zero spikes).
-func im2colBits(dst, src []uint64, in model.Shape, s *LayerSpec, out model.Shape, rw int) {
+// im2colBits gathers the packed patch of every output pixel into a row in
+// bitops' tight conv-row layout (tap k = ky·KW+kx's InC channel bits at bits
+// k·InC.., as PackOIHWTight packs the weight rows; rw words per row;
+// out-of-range taps are zero spikes).
+func im2colBits(dst, src []uint64, in model.Shape, s *nodeSpec, out model.Shape, rw int) {
 	C := in.C
 	pw := bitops.PixelWords(C)
 	for oy := 0; oy < out.H; oy++ {
@@ -413,7 +403,7 @@ func im2colBits(dst, src []uint64, in model.Shape, s *LayerSpec, out model.Shape
 
 // im2colFloat writes the [J][P] patch matrix of one CHW row: row
 // j = (c·KH + ky)·KW + kx, column q = output pixel; out-of-range taps are 0.
-func im2colFloat(dst, src []float32, in model.Shape, s *LayerSpec, out model.Shape) {
+func im2colFloat(dst, src []float32, in model.Shape, s *nodeSpec, out model.Shape) {
 	P := out.H * out.W
 	for c := 0; c < in.C; c++ {
 		plane := src[c*in.H*in.W : (c+1)*in.H*in.W]
@@ -444,7 +434,7 @@ func im2colFloat(dst, src []float32, in model.Shape, s *LayerSpec, out model.Sha
 }
 
 // col2imFloat adds the [J][P] patch-gradient matrix into a CHW row.
-func col2imFloat(dst, src []float32, in model.Shape, s *LayerSpec, out model.Shape) {
+func col2imFloat(dst, src []float32, in model.Shape, s *nodeSpec, out model.Shape) {
 	P := out.H * out.W
 	for c := 0; c < in.C; c++ {
 		plane := dst[c*in.H*in.W : (c+1)*in.H*in.W]

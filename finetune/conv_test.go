@@ -16,7 +16,7 @@ func TestBinaryConvAgainstNaive(t *testing.T) {
 	cfg, _ := DefaultConfig(PresetMNIST).withDefaults()
 	for _, tc := range []struct{ c, stride int }{{70, 1}, {70, 2}, {3, 1}, {64, 2}} {
 		in := model.Shape{C: tc.c, H: 6, W: 5}
-		spec := &LayerSpec{Op: model.OpConv2D, Name: "c", Binary: true, InC: tc.c, OutC: 9, KH: 3, KW: 3, Stride: tc.stride, Pad: 1}
+		spec := &nodeSpec{Op: model.OpConv2D, Name: "c", Binary: true, InC: tc.c, OutC: 9, KH: 3, KW: 3, Stride: tc.stride, Pad: 1}
 		n, out, err := newConv(spec, 0, in, &cfg)
 		if err != nil {
 			t.Fatal(err)

@@ -1,10 +1,13 @@
 // Package finetune trains binary spiking neural networks with the AGMM gate
-// (DESIGN §5–6), from scratch or starting from a deployed .bsnn model, on
-// the same packed-bit kernels the runtime uses.
+// (adaptive gradient modulation: a learnable gain, set by each sample's own
+// statistics, before the LIF of every binary layer; it scales the gradient
+// that reaches the binary weights, so their latent values flip sign less
+// often), from scratch or starting from a deployed .bsnn model, on the same
+// packed-bit kernels the runtime uses.
 //
 // # API
 //
-//	cfg := finetune.DefaultConfig(finetune.PresetMNIST) // or PresetVGGSmall, PresetResNet19
+//	cfg := finetune.DefaultConfig(finetune.PresetMNIST) // or any arch.Names() entry
 //	net, err := finetune.NewNet(cfg)                    // fresh weights from cfg.Seed
 //	net, err := finetune.FromModel(m, finetune.DefaultConfig(finetune.PresetModel)) // fine-tune a model.Model
 //	st, err := net.TrainStep(x, labels)                 // one step; StepStats
@@ -21,8 +24,9 @@
 //
 // # Network
 //
-// A Net is a graph of layers that mirrors model.Model layer for layer
-// (LayerSpec): conv2d and linear layers, full precision or binary, each with
+// A Net is a graph of layers that mirrors model.Model layer for layer: it is
+// built from a model.Model graph (model/arch's for NewNet, the loaded model's
+// for FromModel). Its nodes are conv2d and linear layers, full precision or binary, each with
 // an optional BatchNorm (statistics over T·B·H·W, shared by all steps;
 // PyTorch's momentum 0.1 and ε 1e-5) that Export folds into the layer's
 // Scale/Bias; AGMM gates; LIF layers; average, max and global average pools;
@@ -40,12 +44,10 @@
 // α_o and the straight-through estimator masked at |w| > 1
 // (tools/pyref/bsnnref.binarize).
 //
-// The presets (see their constructors' comments for the exact layers):
-// PresetMNIST, the MNIST/Fashion-MNIST net fp32 conv 32 → BN → LIF →
-// binary conv 64 → BN → AGMM → LIF → max pool → binary conv 64 → BN → AGMM →
-// LIF → max pool → fp32 linear (max pools after the LIF keep the binary
-// convs' input binary; the layer names are model/arch's); PresetVGGSmall;
-// PresetResNet19, a ResNet-19-like Bi-Real net. Widths are configurable.
+// The architectures are model/arch's (Config.Preset is a name of its
+// registry: PresetMNIST, PresetVGGSmall, PresetResNet19, vgg11, resnet18),
+// trained with a BatchNorm after every conv and a bias on the classifier, as
+// arch.StateDictKeys names them. Widths and blocks are configurable.
 //
 // # Exactness
 //

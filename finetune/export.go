@@ -143,27 +143,7 @@ func FromModel(m *model.Model, cfg Config) (*Net, error) {
 	}
 	cfg.Classes = shapes[len(shapes)-1].C
 	cfg.Labels = slices.Clone(m.Labels)
-	specs := make([]LayerSpec, len(m.Layers))
-	for i := range m.Layers {
-		l := &m.Layers[i]
-		s := LayerSpec{Op: l.Op, Name: l.Name, Inputs: slices.Clone(l.Inputs)}
-		if s.Name == "" {
-			s.Name = fmt.Sprintf("layer%d", i)
-		}
-		switch l.Op {
-		case model.OpConv2D, model.OpLinear:
-			s.Binary = l.Precision == model.PrecisionBinary
-			s.InC, s.OutC, s.KH, s.KW, s.Stride, s.Pad = l.InC, l.OutC, l.KH, l.KW, l.Stride, l.Pad
-			s.BatchNorm = true
-		case model.OpAGMM:
-			s.Stat = l.Stat
-		case model.OpLIF:
-			s.Lambda, s.Vth, s.Reset = l.Lambda, l.Vth, l.Reset
-		case model.OpAvgPool, model.OpMaxPool:
-			s.Kernel, s.Stride, s.Pad = l.Kernel, l.Stride, l.Pad
-		}
-		specs[i] = s
-	}
+	specs := graphSpecs(m, false)
 	n, err := buildNet(cfg, specs)
 	if err != nil {
 		return nil, fmt.Errorf("finetune: FromModel: %w", err)

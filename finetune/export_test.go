@@ -132,8 +132,8 @@ func TestExportMatchesRuntime(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(m.Layers) != len(n.Specs()) {
-				t.Fatalf("%d model layers for %d nodes", len(m.Layers), len(n.Specs()))
+			if len(m.Layers) != len(n.specs) {
+				t.Fatalf("%d model layers for %d nodes", len(m.Layers), len(n.specs))
 			}
 			x := randomInput(n, 6, 99)
 			ev, err := n.Evaluate(x, nil)

@@ -12,7 +12,7 @@ import (
 // tools/pyref/gradref.py (regenerate: /usr/bin/python3 tools/pyref/gradref.py).
 type gradCase struct {
 	Name       string
-	Specs      []LayerSpec
+	Specs      []nodeSpec
 	Config     Config
 	Input      []float32
 	Labels     []int

@@ -28,7 +28,7 @@ type lifNode struct {
 	spikes int64       // spikes in the last forward
 }
 
-func newLIF(s *LayerSpec, in model.Shape, cfg *Config) *lifNode {
+func newLIF(s *nodeSpec, in model.Shape, cfg *Config) *lifNode {
 	return &lifNode{
 		shape: in, lambda: s.Lambda, vth: s.Vth, reset: s.Reset,
 		detach: cfg.LIF.DetachReset, surrogate: cfg.LIF.Surrogate, gamma: cfg.LIF.Gamma,

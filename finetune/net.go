@@ -35,7 +35,7 @@ type pass struct {
 // model.Model layer for layer. A Net is not safe for concurrent use.
 type Net struct {
 	cfg    Config
-	specs  []LayerSpec
+	specs  []nodeSpec
 	layers []layer
 	shapes []model.Shape
 	outs   []tensor
@@ -67,11 +67,11 @@ func NewNet(cfg Config) (*Net, error) {
 	if err != nil {
 		return nil, err
 	}
-	specs, err := presetSpecs(&c)
+	m, err := archGraph(&c)
 	if err != nil {
 		return nil, err
 	}
-	n, err := buildNet(c, specs)
+	n, err := buildNet(c, graphSpecs(m, true))
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +80,7 @@ func NewNet(cfg Config) (*Net, error) {
 }
 
 // buildNet builds the graph of specs; weights are zero (BN γ 1).
-func buildNet(cfg Config, specs []LayerSpec) (*Net, error) {
+func buildNet(cfg Config, specs []nodeSpec) (*Net, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
@@ -252,8 +252,9 @@ func (n *Net) initWeights() {
 // Config returns the network's configuration (with defaults filled in).
 func (n *Net) Config() Config { return n.cfg }
 
-// Specs returns the layer graph. The caller must not modify it.
-func (n *Net) Specs() []LayerSpec { return n.specs }
+// NumLayers returns the number of layers (nodes) of the network: that of
+// the model Export writes.
+func (n *Net) NumLayers() int { return len(n.specs) }
 
 // Params returns every parameter in layer order.
 func (n *Net) Params() []*Param { return n.params }

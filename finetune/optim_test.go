@@ -170,7 +170,7 @@ func TestTrainLast(t *testing.T) {
 			t.Errorf("%s did not train", name)
 		}
 	}
-	for i, s := range n.Specs() {
+	for i, s := range n.specs {
 		if s.Name == "conv2" && n.up[i] {
 			t.Errorf("gradients are computed for the frozen conv2")
 		}
@@ -204,7 +204,7 @@ func TestTrainFirst(t *testing.T) {
 		if slices.Equal(before["conv1.weight"], after["conv1.weight"]) {
 			t.Errorf("last %d: conv1.weight did not train", tc.last)
 		}
-		for i, s := range n.Specs() {
+		for i, s := range n.specs {
 			if s.Name == "conv3" && !n.up[i] {
 				t.Errorf("last %d: no gradient flows back through the frozen conv3", tc.last)
 			}

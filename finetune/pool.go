@@ -17,7 +17,7 @@ type poolNode struct {
 	arg           []int32 // index within the input plane of each output's max
 }
 
-func newPool(s *LayerSpec, in model.Shape) (*poolNode, model.Shape, error) {
+func newPool(s *nodeSpec, in model.Shape) (*poolNode, model.Shape, error) {
 	if s.Kernel < 1 || s.Stride < 1 || s.Pad < 0 || 2*s.Pad > s.Kernel || in.H+2*s.Pad < s.Kernel || in.W+2*s.Pad < s.Kernel {
 		return nil, model.Shape{}, fmt.Errorf("bad pooling window %d, stride %d, pad %d on a %v input", s.Kernel, s.Stride, s.Pad, in)
 	}

@@ -7,11 +7,11 @@ import (
 	"github.com/bsnn/bsnn/model"
 )
 
-// LayerSpec is one node of a network graph. The graph mirrors model.Model
+// nodeSpec describes one node of the training graph. The graph mirrors model.Model
 // layer for layer (a conv or linear layer's BatchNorm is part of its node and
 // is folded into the exported layer's Scale/Bias), so Export and FromModel
 // map indices one to one. Checkpoints record the specs as the architecture.
-type LayerSpec struct {
+type nodeSpec struct {
 	Op     model.Op `json:"op"`
 	Name   string   `json:"name"`
 	Inputs []int    `json:"inputs"` // model.InputIndex for the network input
@@ -41,7 +41,7 @@ type LayerSpec struct {
 
 // Describe returns a one-line description of the spec, used in error
 // messages about mismatched architectures.
-func (s *LayerSpec) Describe() string {
+func (s *nodeSpec) Describe() string {
 	switch s.Op {
 	case model.OpConv2D:
 		prec := "fp32"
@@ -66,7 +66,7 @@ func (s *LayerSpec) Describe() string {
 }
 
 // sameSpec reports whether two specs describe the same layer.
-func sameSpec(a, b *LayerSpec) bool {
+func sameSpec(a, b *nodeSpec) bool {
 	return slices.Equal(a.Inputs, b.Inputs) && a.Op == b.Op && a.Name == b.Name && a.Binary == b.Binary && a.InC == b.InC && a.OutC == b.OutC &&
 		a.KH == b.KH && a.KW == b.KW && a.Stride == b.Stride && a.Pad == b.Pad && a.BatchNorm == b.BatchNorm &&
 		a.Bias == b.Bias && a.Kernel == b.Kernel && a.Lambda == b.Lambda && a.Vth == b.Vth && a.Reset == b.Reset && a.Stat == b.Stat

@@ -82,20 +82,10 @@ func grow[T any](s []T, n int) []T {
 	return s[:n]
 }
 
-// packRow packs one CHW row of spikes into the pixel-major layout of bits.
+// packRow packs one CHW row of spikes into bitops' channel-packed NHWC
+// layout (the rows' shapes are fixed when the graph is built).
 func packRow(dst []uint64, src []float32, s model.Shape) {
-	pw := bitops.PixelWords(s.C)
-	hw := s.H * s.W
-	clear(dst[:hw*pw])
-	for c := 0; c < s.C; c++ {
-		plane := src[c*hw : (c+1)*hw]
-		word, bit := c>>6, uint64(1)<<uint(c&63)
-		for p, v := range plane {
-			if v != 0 {
-				dst[p*pw+word] |= bit
-			}
-		}
-	}
+	_ = bitops.PackCHW(dst, src, s.C, s.H, s.W, false)
 }
 
 // workers runs loops on a fixed number of goroutines. The partition of work

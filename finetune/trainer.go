@@ -38,7 +38,8 @@ func (s *batcherSource) Batch(epoch, k int) ([]float32, []int, error) {
 	return s.buf.X[:s.buf.N*size], s.buf.Labels[:s.buf.N], nil
 }
 
-// EpochStats is what one epoch measured (DESIGN §6's instrumentation).
+// EpochStats is what one epoch measured: loss, accuracy, and the sign-flip,
+// firing-rate and gate statistics that show whether AGMM is doing its job.
 type EpochStats struct {
 	Epoch   int     // counted from 0
 	Steps   int     // training steps in the epoch

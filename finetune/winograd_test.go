@@ -14,7 +14,7 @@ func TestWinogradMatchesDirect(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 9))
 	cfg, _ := DefaultConfig(PresetMNIST).withDefaults()
 	for _, sh := range []model.Shape{{C: 3, H: 7, W: 5}, {C: 8, H: 8, W: 8}, {C: 5, H: 1, W: 4}, {C: 2, H: 9, W: 2}} {
-		spec := &LayerSpec{Op: model.OpConv2D, Name: "c", Binary: true, InC: sh.C, OutC: 6, KH: 3, KW: 3, Stride: 1, Pad: 1, BatchNorm: true}
+		spec := &nodeSpec{Op: model.OpConv2D, Name: "c", Binary: true, InC: sh.C, OutC: 6, KH: 3, KW: 3, Stride: 1, Pad: 1, BatchNorm: true}
 		n, out, err := newConv(spec, 0, sh, &cfg)
 		if err != nil {
 			t.Fatal(err)

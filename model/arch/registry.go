@@ -92,7 +92,7 @@ var registry = []*Arch{
 	{
 		Name: "resnet19", Doc: "Bi-Real ResNet-19 for 32×32: stem 128, 3/3/2 blocks at 128/256/512, GAP, FC",
 		In: model.Shape{C: 3, H: 32, W: 32}, Classes: 10, T: 2, Dataset: "cifar10",
-		Widths: []int{128, 256, 512}, WidthsDoc: "the three stages (the stem has the first)",
+		Widths: []int{128, 256, 512}, WidthsDoc: "stages; the stem has the first",
 		Blocks: []int{3, 3, 2},
 		Mean:   cifarMean, Std: cifarStd,
 		build: func(a *Arch, o Options) (*model.Model, error) {
@@ -102,7 +102,7 @@ var registry = []*Arch{
 	{
 		Name: "resnet18", Doc: "Bi-Real ResNet-18 for 224×224: stem 7×7/2 64 + MP3/2, 2/2/2/2 blocks at 64…512, GAP, FC",
 		In: model.Shape{C: 3, H: 224, W: 224}, Classes: 1000, T: 2, Dataset: "imagenet",
-		Widths: []int{64, 128, 256, 512}, WidthsDoc: "the four stages (the stem has the first)",
+		Widths: []int{64, 128, 256, 512}, WidthsDoc: "stages; the stem has the first",
 		Blocks: []int{2, 2, 2, 2},
 		Mean:   imagenetMean, Std: imagenetStd,
 		build: func(a *Arch, o Options) (*model.Model, error) {
@@ -135,7 +135,7 @@ func Lookup(name string) (*Arch, error) {
 	return nil, fmt.Errorf("arch: unknown architecture %q (want %s)", name, strings.Join(Names(), ", "))
 }
 
-// Help describes the architectures, one per line, for a tool's -help.
+// Help describes the architectures, two lines each, for a tool's -help.
 func Help() string {
 	var b strings.Builder
 	for _, a := range registry {
@@ -143,7 +143,7 @@ func Help() string {
 		if len(a.Aliases) > 0 {
 			name += " (" + strings.Join(a.Aliases, ", ") + ")"
 		}
-		fmt.Fprintf(&b, "  %-24s %s; input %v, %d classes, widths %v (%s)\n", name, a.Doc, a.In, a.Classes, a.Widths, a.WidthsDoc)
+		fmt.Fprintf(&b, "  %s: %s\n      input %v, %d classes, T %d, widths %v (%s)\n", name, a.Doc, a.In, a.Classes, a.T, a.Widths, a.WidthsDoc)
 	}
 	return b.String()
 }

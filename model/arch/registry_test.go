@@ -65,7 +65,7 @@ func TestLookup(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), strings.Join(Names(), ", ")) {
 		t.Errorf("Lookup(lenet) error %v, want the list of names", err)
 	}
-	if h := Help(); strings.Count(h, "\n") != len(Names()) || !strings.Contains(h, "vgg-small (vgg, vggsmall)") {
+	if h := Help(); strings.Count(h, "\n") != 2*len(Names()) || !strings.Contains(h, "vgg-small (vgg, vggsmall)") {
 		t.Errorf("Help:\n%s", h)
 	}
 }

@@ -324,7 +324,7 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"-data", "mnist:/x"}, "takes no directory"},
 		{[]string{"-widths", "8,8"}, "3 comma-separated"},
 		{[]string{"-widths", "8,0,8"}, "not a positive integer"},
-		{[]string{"-blocks", "1,1,1"}, "resnet19 only"},
+		{[]string{"-blocks", "1,1,1"}, "-blocks applies to"},
 		{[]string{"-opt", "rmsprop"}, "-opt"},
 		{[]string{"-agmm", "maybe"}, "-agmm"},
 		{[]string{"-agmm-stat", "max"}, "-agmm-stat"},

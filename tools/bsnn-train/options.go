@@ -10,6 +10,7 @@ import (
 
 	"github.com/bsnn/bsnn/finetune"
 	"github.com/bsnn/bsnn/model"
+	"github.com/bsnn/bsnn/model/arch"
 	"github.com/bsnn/bsnn/tools/internal/cli"
 )
 
@@ -96,9 +97,9 @@ var sessionFlags = map[string]bool{
 
 // register adds the training flags, bound to o, to fs.
 func (o *options) register(fs *flag.FlagSet) {
-	fs.StringVar(&o.Arch, "arch", finetune.PresetMNIST, "architecture preset: mnist, vgg-small or resnet19")
-	fs.StringVar(&o.Widths, "widths", "", "channel widths of the preset, comma-separated (mnist: 3 values, default 32,64,64; vgg-small and resnet19: 3 values, default 128,256,512)")
-	fs.StringVar(&o.Blocks, "blocks", "", "resnet19: Bi-Real basic blocks per stage, 3 values (default 3,3,2)")
+	fs.StringVar(&o.Arch, "arch", finetune.PresetMNIST, "architecture: "+strings.Join(arch.Names(), ", ")+" (bsnn-train -help lists them)")
+	fs.StringVar(&o.Widths, "widths", "", "channel widths of the architecture, comma-separated (default: its own, e.g. mnist 32,64,64; resnet19 128,256,512)")
+	fs.StringVar(&o.Blocks, "blocks", "", "ResNets: Bi-Real basic blocks per stage, comma-separated (default: resnet19 3,3,2)")
 
 	fs.StringVar(&o.Data, "data", "mnist", "data set: mnist, fashion, folder:DIR (one subfolder per class; DIR/train and DIR/test if present, else a -test-fraction split), nmnist:DIR (N-MNIST Train/Test folders; nmnist alone: $BSNN_NMNIST_DIR), dvs-mnist (MNIST through the saccade DVS emulator)")
 	fs.StringVar(&o.Shape, "shape", "", "input shape C,H,W for folder: data (default: the preset's, 1,28,28 for mnist, 3,32,32 otherwise)")
@@ -183,6 +184,7 @@ func newFlagSet(o *options, s *session, stderr io.Writer) *flag.FlagSet {
 	s.register(fs)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usageText)
+		fmt.Fprintf(fs.Output(), "\narchitectures (-arch):\n%s\nflags:\n", arch.Help())
 		fs.PrintDefaults()
 	}
 	return fs
@@ -254,19 +256,18 @@ func (o *options) finetuning() bool { return o.Finetune != "" }
 
 // check validates the options that need no file access.
 func (o *options) check() error {
-	switch o.Arch {
-	case finetune.PresetMNIST, finetune.PresetVGGSmall, finetune.PresetResNet19:
-	default:
-		return fmt.Errorf("-arch %q: want mnist, vgg-small or resnet19", o.Arch)
+	a, err := arch.Lookup(o.Arch)
+	if err != nil {
+		return fmt.Errorf("-arch %q: want one of %s", o.Arch, strings.Join(arch.Names(), ", "))
 	}
-	if _, err := parseInts("widths", o.Widths, 3); err != nil {
+	if _, err := parseInts("widths", o.Widths, len(a.Widths)); err != nil {
 		return err
 	}
-	if _, err := parseInts("blocks", o.Blocks, 3); err != nil {
-		return err
+	if o.Blocks != "" && a.Blocks == nil {
+		return fmt.Errorf("-blocks applies to the ResNets only, not -arch %s", a.Name)
 	}
-	if o.Blocks != "" && o.Arch != finetune.PresetResNet19 {
-		return fmt.Errorf("-blocks applies to -arch resnet19 only")
+	if _, err := parseInts("blocks", o.Blocks, len(a.Blocks)); err != nil {
+		return err
 	}
 	if o.Shape != "" {
 		if _, err := parseShape(o.Shape); err != nil {
@@ -372,16 +373,19 @@ func isPow2(x float64) bool {
 // config builds the finetune configuration for a preset run (input shape,
 // normalization and classes come from the data, see applyData).
 func (o *options) config() (finetune.Config, error) {
-	preset := o.Arch
+	a, err := arch.Lookup(o.Arch)
+	if err != nil {
+		return finetune.Config{}, err
+	}
+	preset := a.Name
 	if o.finetuning() {
 		preset = finetune.PresetModel
 	}
 	c := finetune.DefaultConfig(preset)
-	var err error
-	if c.Widths, err = parseInts("widths", o.Widths, 3); err != nil {
+	if c.Widths, err = parseInts("widths", o.Widths, len(a.Widths)); err != nil {
 		return c, err
 	}
-	if c.Blocks, err = parseInts("blocks", o.Blocks, 3); err != nil {
+	if c.Blocks, err = parseInts("blocks", o.Blocks, len(a.Blocks)); err != nil {
 		return c, err
 	}
 	if o.T > 0 {

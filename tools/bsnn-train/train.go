@@ -477,7 +477,7 @@ func describeNet(n *finetune.Net) string {
 		params += len(p.Data)
 	}
 	return fmt.Sprintf("%s net, %d layers, %d parameters (%d binary layers), input %v %v T=%d, AGMM %s",
-		c.Preset, len(n.Specs()), params, len(n.BinaryNames()), c.Input.Shape, c.Input.Encoding, c.Input.Timesteps, c.AGMMString())
+		c.Preset, n.NumLayers(), params, len(n.BinaryNames()), c.Input.Shape, c.Input.Encoding, c.Input.Timesteps, c.AGMMString())
 }
 
 func describeOptim(c finetune.Config) string {

@@ -1,7 +1,7 @@
 """PyTorch reference layers for bsnn.
 
 These modules define, in PyTorch, exactly the network semantics that bsnn's Go
-code implements (see model/model.go's package doc and DESIGN.md §5-6). They are
+code implements (see model/model.go's package doc). They are
 the oracle for the trainer's gradients (finetune) and for the converter's
 outputs (bsnn-convert). Run with Debian's /usr/bin/python3 (torch 1.13, CPU).
 
@@ -134,7 +134,7 @@ class LIF(nn.Module):
 
 
 class AGMM(nn.Module):
-    """Gate Y[t] = alpha[t] * sigmoid(E(X[t])) * X[t] (DESIGN §6).
+    """Gate Y[t] = alpha[t] * sigmoid(E(X[t])) * X[t].
 
     stat: "spatial" (per-sample, per-channel mean over H,W), "channel-spatial"
     (mean over C,H,W), "none" (G = alpha[t]). detach: the statistic does not

@@ -2,7 +2,7 @@
 """Gradient-parity fixtures for bsnn's trainer (package finetune).
 
 Builds small binary spiking networks out of the bsnnref layers, from the same
-JSON layer specs finetune uses (finetune.LayerSpec), runs one forward and
+JSON layer specs finetune uses (its nodeSpec, as checkpoints store them), runs one forward and
 backward pass on fixed weights and inputs, and writes everything the Go test
 needs to reproduce the step: specs, configuration, inputs, labels, every
 parameter, the loss, the logits, every parameter gradient and the BatchNorm
@@ -37,7 +37,7 @@ SURROGATES = ["triangle", "sigmoid"]
 
 
 class Net(nn.Module):
-    """Executes a list of finetune.LayerSpec dicts on [T, B, ...] tensors."""
+    """Executes a list of finetune nodeSpec dicts on [T, B, ...] tensors."""
 
     def __init__(self, specs, cfg, in_shape):
         super().__init__()

@@ -23,7 +23,7 @@ followed by BN, then an AGMM gate; LIF after that; T steps, direct encoding):
 
 Bi-Real unit (every binary conv of a basic block): s_out = LIF(AGMM(BN(bconv(s_in)))
 + R), R = s_in (identity) or, when the shape changes, BN(conv1x1(AvgPool2(s_in)))
-with a full-precision 1x1 conv (DESIGN.md §5).
+with a full-precision 1x1 conv.
 
 Channel widths are scaled by a width multiplier: c = floor(base * width + 0.5),
 at least 1 (the Go presets use the same rule).

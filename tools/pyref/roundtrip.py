@@ -1,4 +1,4 @@
-"""The bsnn-train -> PyTorch -> bsnn-convert round trip fixture (issue 5).
+"""The bsnn-train -> PyTorch -> bsnn-convert round trip fixture.
 
 Run with Debian's python3 (torch 1.13, CPU), from anywhere:
     /usr/bin/python3 tools/pyref/roundtrip.py             # retrain, dump, write the .pth

@@ -3,12 +3,12 @@
 // weights, BatchNorm affine terms and running statistics, and AGMM α, under
 // the PyTorch key names. tools/pyref/roundtrip.py loads the dump into the twin
 // and torch.saves it, so a net trained by bsnn-train can be converted back by
-// bsnn-convert and compared with what the trainer exports (issue 5's round
-// trip).
+// bsnn-convert and compared with what the trainer exports (the round trip
+// test of bsnn-convert).
 //
 // Naming: a trainer parameter "<layer>.<what>" keeps its name, except that a
-// conv or linear layer's BatchNorm "<p>conv<k>.bn.<what>" becomes
-// "<p>bn<k>.<what>" (presets.py keeps the BN beside its conv: conv2 → bn2).
+// conv's BatchNorm "<p>conv<k>.bn.<what>" becomes "<p>bn<k>.<what>"
+// (arch.BatchNormName: presets.py keeps the BN beside its conv, conv2 → bn2).
 //
 // The public finetune API has no accessor for BatchNorm running statistics,
 // so they are read from a checkpoint file written by Net.SaveCheckpoint
@@ -29,7 +29,7 @@ import (
 	"strings"
 
 	"github.com/bsnn/bsnn/finetune"
-	"github.com/bsnn/bsnn/model"
+	"github.com/bsnn/bsnn/model/arch"
 )
 
 // Tensor is one float32 state_dict entry.
@@ -73,7 +73,7 @@ func bnKey(layer, what string) (string, error) {
 	if i < 0 || strings.Contains(layer[i:], ".") {
 		return "", fmt.Errorf("statedict: layer %q has a BatchNorm but is not named <prefix>conv<k>, so it has no PyTorch BN name", layer)
 	}
-	return layer[:i] + "bn" + layer[i+len("conv"):] + "." + what, nil
+	return arch.BatchNormName(layer) + "." + what, nil
 }
 
 // PyTorchKey returns the twin's state_dict key of a trainer parameter or
@@ -143,12 +143,12 @@ func FromNet(n *finetune.Net, stats map[string][]float32) (*StateDict, error) {
 		}
 	}
 	if sd.Meta.Widths == nil {
-		// The preset's default widths: its convs' outputs in order.
-		for _, s := range n.Specs() {
-			if s.Op == model.OpConv2D {
-				sd.Meta.Widths = append(sd.Meta.Widths, s.OutC)
-			}
+		// The preset's default widths.
+		a, err := arch.Lookup(sd.Meta.Preset)
+		if err != nil {
+			return nil, fmt.Errorf("statedict: %w", err)
 		}
+		sd.Meta.Widths = a.Widths
 	}
 	return sd, nil
 }

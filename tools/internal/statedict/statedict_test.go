@@ -24,7 +24,7 @@ func TestPyTorchKey(t *testing.T) {
 		{"conv2.bn.weight", "bn2.weight"},
 		{"conv12.bn.running_var", "bn12.running_var"},
 		{"layer1.0.conv2.bn.bias", "layer1.0.bn2.bias"},
-		{"layer2.0.downsample1.conv.bn.running_mean", "layer2.0.downsample1.bn.running_mean"},
+		{"layer2.0.downsample.conv.bn.running_mean", "layer2.0.downsample.bn.running_mean"},
 		{"agmm3.alpha", "agmm3.alpha"},
 		{"fc.bias", "fc.bias"},
 	} {

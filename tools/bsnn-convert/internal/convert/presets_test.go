@@ -6,6 +6,7 @@ import (
 
 	"github.com/bsnn/bsnn/finetune"
 	"github.com/bsnn/bsnn/model"
+	"github.com/bsnn/bsnn/model/arch"
 )
 
 // TestMNISTIsTrainerPreset requires the mnist preset to be bsnn-train's
@@ -54,7 +55,11 @@ func TestMNISTIsTrainerPreset(t *testing.T) {
 		t.Errorf("BN eps: trainer %v, converter %v", cfg.BN.Eps, DefaultBNEps)
 	}
 
-	specs := net.Specs()
+	exp, err := net.Export(model.Provenance{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	specs := exp.Layers
 	if len(specs) != len(spec.Layers) {
 		t.Fatalf("trainer %d layers, preset %d", len(specs), len(spec.Layers))
 	}
@@ -65,6 +70,7 @@ func TestMNISTIsTrainerPreset(t *testing.T) {
 	}
 	index := map[string]int{"input": model.InputIndex}
 	for i, s := range specs {
+		keys := arch.StateDictKeys(&s)
 		l := spec.Layers[i]
 		index[l.Name] = i
 		var inputs []int
@@ -79,7 +85,7 @@ func TestMNISTIsTrainerPreset(t *testing.T) {
 			in, out, k, stride, pad   int
 			poolK, poolStride, poolPd int
 		}
-		got := shape{name: s.Name, op: s.Op.String(), inputs: fmt.Sprint(s.Inputs), binary: s.Binary, bn: s.BatchNorm, bias: s.Bias,
+		got := shape{name: s.Name, op: s.Op.String(), inputs: fmt.Sprint(s.Inputs), binary: s.Precision == model.PrecisionBinary, bn: keys.BN != "", bias: keys.Bias != "",
 			in: s.InC, out: s.OutC, k: s.KH, stride: s.Stride, pad: s.Pad}
 		want := shape{name: l.Name, op: ops[l.Op].String(), inputs: fmt.Sprint(inputs), binary: l.Precision == "binary", bn: l.BN != "", bias: l.Bias != "",
 			in: l.In, out: l.Out, k: l.Kernel, stride: l.Stride, pad: l.Pad}
